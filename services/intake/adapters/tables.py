@@ -1,0 +1,72 @@
+"""Intake's tables: letters, their recipients, the send register counters, idempotency keys, outbox, inbox."""
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+
+from shared.counters import counters_table
+from shared.outbox import inbox_table, outbox_table
+
+metadata = MetaData()
+
+letters = Table(
+    "letters",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("doc_no", String(100), nullable=False),
+    Column("register", String(32), nullable=False),
+    Column("register_no", Integer, nullable=False),
+    Column("register_year", Integer, nullable=False),  # Buddhist era
+    Column("sender_org_id", Uuid, nullable=False),
+    Column("letter_type", String(32), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("secrecy", String(16), nullable=False),
+    Column("circular", Boolean, nullable=False),
+    Column("salutation", Text, nullable=False),
+    Column("signer_name", Text, nullable=False),
+    Column("signer_position", Text, nullable=False),
+    Column("attachment_ids", JSON, nullable=False),
+    Column("reference_letter_ids", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("sent_by", String(100), nullable=False),
+    UniqueConstraint("sender_org_id", "register", "register_year", "register_no", name="uq_letters_register_no"),
+    Index("ix_letters_sender_sent", "sender_org_id", "sent_at"),
+)
+
+recipients = Table(
+    "letter_recipients",
+    metadata,
+    Column("delivery_id", Uuid, primary_key=True),
+    Column("letter_id", Uuid, ForeignKey("letters.id"), nullable=False, index=True),
+    Column("recipient_org_id", Uuid, nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("letter_id", "recipient_org_id", name="uq_recipient_once"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("org_id", Uuid, primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("letter_id", Uuid, ForeignKey("letters.id"), nullable=False),
+)
+
+counters = counters_table(metadata)
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

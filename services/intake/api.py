@@ -1,0 +1,90 @@
+"""Intake's internal HTTP routes (called by the gateway only, with a principal token)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+
+from services.intake import service
+from services.intake.domain.letters import NewLetter
+from shared.paging import decode_cursor, encode_cursor
+from shared.principal import CurrentPrincipal
+from shared.schemas import SendLetterRequest
+
+router = APIRouter()
+
+
+def _db(request: Request):
+    return request.app.state.db
+
+
+def _view(letter: dict) -> dict:
+    return {
+        "id": letter["id"],
+        "doc_no": letter["doc_no"],
+        "register_no": letter["register_no"],
+        "register_year": letter["register_year"],
+        "type": letter["letter_type"],
+        "subject": letter["subject"],
+        "body": letter["body"],
+        "sender_org_id": letter["sender_org_id"],
+        "circular": letter["circular"],
+        "urgency": letter["urgency"],
+        "secrecy": letter["secrecy"],
+        "attachment_ids": letter["attachment_ids"],
+        "reference_letter_ids": letter["reference_letter_ids"],
+        "salutation": letter["salutation"],
+        "signer_name": letter["signer_name"],
+        "signer_position": letter["signer_position"],
+        "status": letter["status"],
+        "sent_at": letter["sent_at"],
+        "sent_by": letter["sent_by"],
+        "deliveries": letter["deliveries"],
+    }
+
+
+@router.post("/letters", status_code=201)
+async def send_letter(
+    body: SendLetterRequest,
+    request: Request,
+    who: CurrentPrincipal,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+):
+    letter = NewLetter(
+        letter_type=body.type,
+        subject=body.subject,
+        body=body.body,
+        recipient_org_ids=tuple(body.recipient_org_ids),
+        circular=body.circular,
+        urgency=body.urgency,
+        secrecy=body.secrecy,
+        attachment_ids=tuple(body.attachment_ids),
+        reference_letter_ids=tuple(body.reference_letter_ids),
+        salutation=body.salutation,
+        signer_name=body.signer_name,
+        signer_position=body.signer_position,
+    )
+    return _view(await service.send_letter(_db(request), letter, who, idempotency_key))
+
+
+@router.get("/letters/{letter_id}")
+async def get_letter(letter_id: uuid.UUID, request: Request, who: CurrentPrincipal):
+    return _view(await service.get_letter(_db(request), letter_id, who))
+
+
+@router.get("/letters")
+async def sent_letters(
+    request: Request,
+    who: CurrentPrincipal,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+):
+    after = decode_cursor(cursor, 2)
+    if after:
+        after = (datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
+    rows = await service.sent_letters(_db(request), who, after, limit)
+    next_cursor = encode_cursor(rows[-1]["sent_at"].isoformat(), rows[-1]["id"]) if len(rows) == limit else None
+    return {"items": [_view(r) for r in rows], "next_cursor": next_cursor}

@@ -1,0 +1,140 @@
+"""RabbitMQ adapter (aio-pika): publisher confirms, mandatory persistent messages, durable quorum queues,
+delayed retries through a TTL queue that dead-letters back, and a dead-letter queue per consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+from shared.bus import MessageHandler
+from shared.contracts import EXCHANGE, Envelope
+from shared.topology import QUEUES, dead_letter_queue, retry_queue
+
+log = logging.getLogger("sarabun.bus.rabbitmq")
+
+PREFETCH = 16  # enough to overlap I/O, small enough that one slow consumer does not hoard messages
+ATTEMPTS_HEADER = "x-sarabun-attempts"
+
+
+class RabbitBus:
+    def __init__(self, url: str, *, max_attempts: int = 5, retry_seconds: float = 2.0, queues=None):
+        self.url = url
+        self.max_attempts = max_attempts
+        self.retry_ms = int(retry_seconds * 1000)
+        self.bindings = dict(QUEUES if queues is None else queues)
+        self.connection: aio_pika.abc.AbstractRobustConnection | None = None
+        self._publish_channel = None
+        self._exchange = None
+        self._lock = asyncio.Lock()
+
+    async def connect(self, attempts: int = 60) -> None:
+        """Waits for the broker with backoff instead of crashing at start-up."""
+        delay = 0.5
+        for attempt in range(1, attempts + 1):
+            try:
+                self.connection = await aio_pika.connect_robust(self.url)
+                break
+            except Exception:  # noqa: BLE001
+                if attempt == attempts:
+                    raise
+                log.warning("RabbitMQ not reachable (attempt %d); retrying in %.1fs", attempt, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5)
+        self._publish_channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
+        self._exchange = await self.declare_topology(self._publish_channel)
+
+    async def declare_topology(self, channel) -> aio_pika.abc.AbstractExchange:
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        for name, keys in self.bindings.items():
+            queue = await channel.declare_queue(name, durable=True, arguments={"x-queue-type": "quorum"})
+            for key in keys:
+                await queue.bind(exchange, routing_key=key)
+            await channel.declare_queue(
+                retry_queue(name),
+                durable=True,
+                arguments={
+                    "x-message-ttl": self.retry_ms,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": name,
+                },
+            )
+            await channel.declare_queue(dead_letter_queue(name), durable=True, arguments={"x-queue-type": "quorum"})
+        return exchange
+
+    async def ready(self) -> bool:
+        return bool(
+            self.connection
+            and not self.connection.is_closed
+            and self._publish_channel
+            and not self._publish_channel.is_closed
+        )
+
+    async def publish(self, envelope: Envelope) -> None:
+        message = aio_pika.Message(
+            envelope.encode(),
+            message_id=str(envelope.id),
+            type=envelope.type,
+            content_type="application/json",
+            correlation_id=envelope.correlation_id,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        async with self._lock:  # confirms are awaited one by one so a failure maps to its message
+            await self._exchange.publish(message, routing_key=envelope.type, mandatory=True)
+
+    async def subscribe(self, queue: str, handler: MessageHandler) -> None:
+        channel = await self.connection.channel(publisher_confirms=True)
+        await channel.set_qos(prefetch_count=PREFETCH)
+        source = await channel.get_queue(queue, ensure=True)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            await self._deliver(channel, queue, message, handler)
+
+        await source.consume(on_message)
+
+    async def _deliver(self, channel, queue: str, message: AbstractIncomingMessage, handler) -> None:
+        try:
+            envelope = Envelope.decode(message.body)
+        except ValueError:
+            log.error("undecodable message on %s sent to its dead-letter queue", queue)
+            await self._forward(channel, dead_letter_queue(queue), message, attempts=1)
+            await message.ack()
+            return
+        try:
+            await handler(envelope)
+        except Exception:  # noqa: BLE001 - retried after a delay, then dead-lettered
+            attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 1))
+            target = dead_letter_queue(queue) if attempts >= self.max_attempts else retry_queue(queue)
+            log.warning("handler on %s failed (attempt %d); to %s", queue, attempts, target, exc_info=True)
+            await self._forward(channel, target, message, attempts=attempts + 1)
+        # Ack only after the effects committed (or the message was moved on): at-least-once.
+        await message.ack()
+
+    @staticmethod
+    async def _forward(channel, target: str, message: AbstractIncomingMessage, attempts: int) -> None:
+        headers = dict(message.headers or {})
+        headers[ATTEMPTS_HEADER] = attempts
+        copy = aio_pika.Message(
+            message.body,
+            headers=headers,
+            message_id=message.message_id,
+            type=message.type,
+            content_type=message.content_type,
+            correlation_id=message.correlation_id,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        await channel.default_exchange.publish(copy, routing_key=target)
+
+    async def dead_letter_count(self, queue: str) -> int:
+        channel = await self.connection.channel()
+        try:
+            declared = await channel.declare_queue(dead_letter_queue(queue), passive=True)
+            return declared.declaration_result.message_count
+        finally:
+            await channel.close()
+
+    async def close(self) -> None:
+        if self.connection:
+            await self.connection.close()

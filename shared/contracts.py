@@ -1,0 +1,129 @@
+"""Message contracts between services: one envelope, versioned event types, pydantic data models.
+
+A breaking change to any of these fails the snapshot test (shared/tests/test_contracts.py); add a new
+version (`letter.sent.v2`) instead of changing one in place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EXCHANGE = "sarabun.events"
+
+Urgency = Literal["normal", "urgent", "very_urgent", "most_urgent"]
+Secrecy = Literal["normal", "confidential", "secret", "top_secret"]
+LetterType = Literal["external", "internal", "stamped", "directive", "public_relations", "evidence"]
+
+
+class Envelope(BaseModel):
+    """CloudEvents-style envelope around every event; `type` is also the routing key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str
+    source: str
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    subject: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    actor: str | None = None
+    data: dict
+
+    def encode(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def decode(cls, body: bytes) -> Envelope:
+        return cls.model_validate_json(body)
+
+
+class Event(BaseModel):
+    """Base of event payloads; `TYPE` is the versioned event type."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    TYPE: ClassVar[str] = ""
+
+    def envelope(self, *, source: str, subject: str, actor: str | None, correlation_id: str | None) -> Envelope:
+        return Envelope(
+            type=self.TYPE,
+            source=source,
+            subject=subject,
+            actor=actor,
+            correlation_id=correlation_id,
+            data=self.model_dump(mode="json"),
+        )
+
+
+class DeliveryRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    delivery_id: uuid.UUID
+    recipient_org_id: uuid.UUID
+
+
+class LetterSent(Event):
+    TYPE: ClassVar[str] = "letter.sent.v1"
+    letter_id: uuid.UUID
+    doc_no: str
+    sender_org_id: uuid.UUID
+    letter_type: LetterType
+    subject: str
+    urgency: Urgency
+    secrecy: Secrecy
+    circular: bool
+    sent_at: datetime
+    attachment_ids: list[uuid.UUID]
+    deliveries: list[DeliveryRef]
+
+
+class DeliveryDelivered(Event):
+    TYPE: ClassVar[str] = "delivery.delivered.v1"
+    delivery_id: uuid.UUID
+    letter_id: uuid.UUID
+    sender_org_id: uuid.UUID
+    recipient_org_id: uuid.UUID
+    delivered_at: datetime
+
+
+class DeliveryReceived(Event):
+    TYPE: ClassVar[str] = "delivery.received.v1"
+    delivery_id: uuid.UUID
+    letter_id: uuid.UUID
+    sender_org_id: uuid.UUID
+    recipient_org_id: uuid.UUID
+    receive_no: int
+    register_year: int  # Buddhist era
+    received_at: datetime
+
+
+class AttachmentStored(Event):
+    TYPE: ClassVar[str] = "attachment.stored.v1"
+    attachment_id: uuid.UUID
+    org_id: uuid.UUID
+    sha256: str
+    size: int
+    content_type: str
+    stored_at: datetime
+
+
+EVENTS: dict[str, type[Event]] = {
+    cls.TYPE: cls for cls in (LetterSent, DeliveryDelivered, DeliveryReceived, AttachmentStored)
+}
+
+
+def parse(envelope: Envelope) -> Event:
+    """The typed payload of an envelope; raises ValueError for an unknown type or invalid data."""
+    cls = EVENTS.get(envelope.type)
+    if cls is None:
+        raise ValueError(f"unknown event type {envelope.type!r}")
+    return cls.model_validate(envelope.data)
+
+
+def base_type(event_type: str) -> str:
+    """`letter.sent.v1` -> `letter.sent`, the name shown to people."""
+    head, _, version = event_type.rpartition(".")
+    return head if version.startswith("v") and version[1:].isdigit() else event_type

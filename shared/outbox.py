@@ -1,0 +1,145 @@
+"""Transactional outbox and inbox.
+
+A handler stages its events in the outbox table inside its own transaction; the relay publishes them and
+marks them sent only after the broker confirms. A consumer records each message id in the inbox table in the
+same transaction as its effects, so a redelivered message changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from prometheus_client import Counter
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts import Envelope
+from shared.db import Database, insert_ignore
+
+log = logging.getLogger("sarabun.outbox")
+
+PUBLISHED = Counter("sarabun_outbox_published_total", "Events published from the outbox", ["service"])
+CONSUMED = Counter("sarabun_inbox_handled_total", "Messages handled, by outcome", ["consumer", "outcome"])
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("id", Uuid, nullable=False, unique=True),
+        Column("type", String(100), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+    )
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("message_id", Uuid, primary_key=True),
+        Column("consumer", String(100), primary_key=True),
+        Column("handled_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+async def stage(session: AsyncSession, outbox: Table, envelope: Envelope) -> None:
+    """Adds an event to the caller's transaction; it is published only if that transaction commits."""
+    await session.execute(
+        insert(outbox).values(
+            id=envelope.id, type=envelope.type, body=envelope.model_dump_json(), created_at=datetime.now(UTC)
+        )
+    )
+
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+def once(db: Database, inbox: Table, consumer: str, handler: Handler) -> Callable[[Envelope], Awaitable[None]]:
+    """Wraps a consumer so that its effects and the inbox row commit together, at most once per message."""
+
+    async def handle(envelope: Envelope) -> None:
+        async with db.transaction() as session:
+            mark = insert_ignore(
+                session, inbox, message_id=envelope.id, consumer=consumer, handled_at=datetime.now(UTC)
+            )
+            if (await session.execute(mark)).rowcount == 0:
+                CONSUMED.labels(consumer, "duplicate").inc()
+                return
+            await handler(session, envelope)
+        CONSUMED.labels(consumer, "ok").inc()
+
+    return handle
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in order. Several replicas may run: rows are claimed with
+    FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite has a single writer)."""
+
+    def __init__(self, db: Database, outbox: Table, bus, service: str, poll_seconds: float = 1.0, batch: int = 100):
+        self.db, self.outbox, self.bus, self.service = db, outbox, bus, service
+        self.poll_seconds, self.batch = poll_seconds, batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        db.on_commit(self._wake.set)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        delay = self.poll_seconds
+        while True:
+            self._wake.clear()
+            try:
+                while await self.relay_once():
+                    pass
+                delay = self.poll_seconds
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the broker or database is away; rows stay and are retried
+                log.warning("outbox relay of %s failed; retrying in %.1fs", self.service, delay, exc_info=True)
+                delay = min(delay * 2, 30)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def relay_once(self) -> int:
+        """Publishes one batch; returns how many rows were sent."""
+        t = self.outbox
+        async with self.db.transaction(notify=False) as session:
+            claim = (
+                select(t.c.seq, t.c.body)
+                .where(t.c.sent_at.is_(None))
+                .order_by(t.c.seq)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            )
+            rows = (await session.execute(claim)).all()
+            for row in rows:
+                await self.bus.publish(Envelope.model_validate_json(row.body))
+                await session.execute(update(t).where(t.c.seq == row.seq).values(sent_at=datetime.now(UTC)))
+                PUBLISHED.labels(self.service).inc()
+        return len(rows)

@@ -1,0 +1,83 @@
+"""Who is asking. The gateway authenticates people and hands each internal call a short-lived token
+carrying the principal, signed with the service secret; services trust nothing else."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel, ConfigDict
+
+from shared.problems import Problem
+
+HEADER = "X-Sarabun-Principal"
+ISSUER = "sarabun-gateway"
+AUDIENCE = "sarabun-services"
+ALGORITHM = "HS256"
+
+CLEARANCE_ORDER = ("normal", "confidential", "secret", "top_secret")
+
+
+class Principal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user: str
+    org_id: uuid.UUID
+    org_code: str = ""  # the unit's letter code, e.g. "กค 0200"; numbers its letters
+    roles: tuple[str, ...] = ()
+    clearance: str = "normal"
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    def cleared_for(self, secrecy: str) -> bool:
+        return CLEARANCE_ORDER.index(self.clearance) >= CLEARANCE_ORDER.index(secrecy)
+
+
+def internal_token(principal: Principal, secret: str, seconds: int = 60) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + timedelta(seconds=seconds),
+        "sub": principal.user,
+        "org": str(principal.org_id),
+        "org_code": principal.org_code,
+        "roles": list(principal.roles),
+        "clr": principal.clearance,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_internal_token(token: str, secret: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
+        return Principal(
+            user=claims["sub"],
+            org_id=uuid.UUID(claims["org"]),
+            org_code=claims.get("org_code", ""),
+            roles=tuple(claims["roles"]),
+            clearance=claims["clr"],
+        )
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise Problem(401, "โทเค็นภายในไม่ถูกต้อง (invalid service token)") from exc
+
+
+def _principal(request: Request, token: Annotated[str | None, Header(alias=HEADER)] = None) -> Principal:
+    if not token:
+        raise Problem(401, "ต้องเรียกผ่านเกตเวย์ (service token required)")
+    return read_internal_token(token, request.app.state.service_secret)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -1,0 +1,90 @@
+"""RFC 9457 problem details: the one shape of every error answer, Thai first."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("sarabun.problems")
+
+PROBLEM_JSON = "application/problem+json"
+
+TITLES = {
+    400: "คำขอไม่ถูกต้อง (Bad request)",
+    401: "ต้องเข้าสู่ระบบ (Unauthorized)",
+    403: "ไม่มีสิทธิ์ (Forbidden)",
+    404: "ไม่พบ (Not found)",
+    405: "ไม่รองรับวิธีนี้ (Method not allowed)",
+    409: "สถานะขัดแย้ง (Conflict)",
+    413: "ไฟล์ใหญ่เกินไป (Payload too large)",
+    415: "ไม่รับไฟล์ชนิดนี้ (Unsupported media type)",
+    422: "ข้อมูลไม่ถูกต้อง (Invalid input)",
+    429: "ส่งคำขอถี่เกินไป (Too many requests)",
+    500: "ระบบขัดข้อง (Internal error)",
+    502: "บริการปลายทางขัดข้อง (Bad gateway)",
+    503: "บริการไม่พร้อม (Service unavailable)",
+}
+
+
+class Problem(Exception):
+    """An error answer a caller can act on. Raise it anywhere; the app turns it into problem+json."""
+
+    def __init__(self, status: int, detail: str, *, errors: list | None = None, headers: dict | None = None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+    def body(self) -> dict:
+        body = {
+            "type": "about:blank",
+            "title": TITLES.get(self.status, "Error"),
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+def not_found(what: str = "รายการ") -> Problem:
+    return Problem(404, f"ไม่พบ{what} หรือไม่อยู่ในขอบเขตของหน่วยงานท่าน (not found)")
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict]:
+    errors = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form")]
+        errors.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid")})
+    return errors
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem):
+        return problem_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError):
+        errors = _validation_errors(exc)
+        fields = ", ".join(e["field"] for e in errors if e["field"]) or "คำขอ"
+        return problem_response(Problem(422, f"ข้อมูลไม่ถูกต้อง: {fields} (invalid input)", errors=errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        return problem_response(Problem(exc.status_code, detail, headers=getattr(exc, "headers", None)))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(Problem(500, "ระบบขัดข้อง โปรดลองใหม่ภายหลัง (internal error)"))

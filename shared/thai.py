@@ -1,0 +1,63 @@
+"""Thai text and dates: NFC on the way in, Buddhist-era dates in Asia/Bangkok on the way out."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+BE_OFFSET = 543
+MONTHS = (
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
+)
+# Control characters and bidi overrides that can disguise text; ordinary newlines and tabs stay.
+_STRIP = {chr(c) for c in range(0x20) if chr(c) not in "\n\t"} | {
+    "\u200e",
+    "\u200f",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+}
+
+
+def clean(text: str) -> str:
+    """NFC-normalised, without control or bidi-override characters, trimmed."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(ch for ch in text if ch not in _STRIP).strip()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def buddhist_year(moment: datetime | date | None = None) -> int:
+    """The Buddhist-era calendar year in Bangkok; registers restart on 1 January of it."""
+    moment = moment or now()
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(BANGKOK)
+    return moment.year + BE_OFFSET
+
+
+def date_th(moment: datetime | date) -> str:
+    """`23 พฤศจิกายน 2569`."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(BANGKOK)
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year + BE_OFFSET}"

@@ -1,0 +1,43 @@
+"""The broker topology: which queue each consumer reads and which event types it is bound to.
+
+Every process declares all of it on connect (declarations are idempotent), so services may start in any
+order and a published event always has somewhere to go. deploy/rabbitmq/definitions.json is generated from
+this table (`sarabun topology`), and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from shared.contracts import AttachmentStored, DeliveryDelivered, DeliveryReceived, LetterSent
+
+QUEUES: dict[str, tuple[str, ...]] = {
+    "routing.letter-sent": (LetterSent.TYPE,),
+    "storage.letter-sent": (LetterSent.TYPE,),
+    "audit.events": ("#",),
+}
+
+# Every event type a service publishes, so publishing a type no queue listens to is caught in tests.
+PUBLISHED = (LetterSent.TYPE, DeliveryDelivered.TYPE, DeliveryReceived.TYPE, AttachmentStored.TYPE)
+
+
+def retry_queue(queue: str) -> str:
+    return f"{queue}.retry"
+
+
+def dead_letter_queue(queue: str) -> str:
+    return f"{queue}.dlq"
+
+
+def matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: `*` is one word, `#` zero or more."""
+    return _match(pattern.split("."), routing_key.split("."))
+
+
+def _match(pattern: list[str], words: list[str]) -> bool:
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_match(rest, words[i:]) for i in range(len(words) + 1))
+    if not words:
+        return False
+    return (head == "*" or head == words[0]) and _match(rest, words[1:])

@@ -1,0 +1,79 @@
+"""What every HTTP app shares: problem+json errors, /healthz, /readyz, /metrics, a correlation id."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+
+from shared import problems
+
+CORRELATION_HEADER = "X-Correlation-ID"
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+
+REQUESTS = Counter("sarabun_http_requests_total", "HTTP requests", ["app", "method", "status"])
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def create_app(name: str, checks: dict[str, ReadinessCheck], **kwargs) -> FastAPI:
+    app = FastAPI(title=name, **kwargs)
+    problems.install(app)
+
+    @app.middleware("http")
+    async def _correlate(request: Request, call_next):
+        cid = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
+        token = correlation_id.set(cid)
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        response.headers[CORRELATION_HEADER] = cid
+        REQUESTS.labels(name, request.method, str(response.status_code)).inc()
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz():
+        results = {}
+        for check_name, check in checks.items():
+            try:
+                results[check_name] = bool(await check())
+            except Exception:  # noqa: BLE001 - any failure means not ready
+                results[check_name] = False
+        ready = all(results.values())
+        return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics():
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+class _CorrelationFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.correlation_id = correlation_id.get() or "-"
+        return True
+
+
+def setup_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(_CorrelationFilter())
+    handler.setFormatter(
+        logging.Formatter(
+            '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s",'
+            '"correlation_id":"%(correlation_id)s","message":%(message)r}'
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
