@@ -1,0 +1,85 @@
+"""Fixtures for tests that need real servers. Absent servers skip the test with a reason, or fail it when
+SARABUN_REQUIRE_INFRA=1 (CI), so a missing server can never pass silently."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SARABUN_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+AMQP_URL = os.environ.get("SARABUN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def missing(what: str) -> None:
+    message = f"{what} is not available here"
+    if os.environ.get("SARABUN_REQUIRE_INFRA") == "1":
+        pytest.fail(f"{message}, and SARABUN_REQUIRE_INFRA=1 requires it")
+    pytest.skip(message)
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
+    if not reachable(POSTGRES_ADMIN_URL, 5432):
+        missing(f"PostgreSQL ({POSTGRES_ADMIN_URL})")
+    import asyncpg
+
+    name = f"sarabun_test_{uuid.uuid4().hex[:10]}"
+    plain = POSTGRES_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(plain)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url():
+    if not reachable(AMQP_URL, 5672):
+        missing(f"RabbitMQ ({AMQP_URL})")
+    return AMQP_URL
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3-compatible server on a free local port: the stand-in for MinIO."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        missing("moto's S3 server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_url(s3_server):
+    """An S3 URL with a bucket of its own for each test."""
+    return f"s3://testing:testing@{s3_server}/sarabun-{uuid.uuid4().hex[:12]}"
