@@ -23,11 +23,12 @@ class ServiceRuntime:
     name: str
     app: FastAPI
     db: Database
-    bus: Bus
+    bus: Bus | None
     migrations: str
     relay: OutboxRelay | None = None
     consumers: dict[str, MessageHandler] = field(default_factory=dict)
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def start(self) -> None:
         """Assumes the bus is connected (the launcher owns it: one per process)."""
@@ -44,4 +45,6 @@ class ServiceRuntime:
     async def stop(self) -> None:
         if self.relay:
             await self.relay.stop()
+        for step in self.shutdown:
+            await step()
         await self.db.dispose()

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 100 * 1024 * 1024
     outbox_poll_seconds: float = 1.0
     consumer_max_attempts: int = 5
-    consumer_retry_seconds: float = 2.0
+    consumer_retry_seconds: float = 2.0  # embedded bus; RabbitMQ uses topology.RETRY_DELAY_MS
     log_level: str = "INFO"
 
     @model_validator(mode="after")

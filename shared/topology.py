@@ -15,6 +15,10 @@ QUEUES: dict[str, tuple[str, ...]] = {
     "audit.events": ("#",),
 }
 
+# How long a failed message waits in its retry queue before it is tried again. Part of the queue's declared
+# arguments, so it is a constant: a broker refuses to redeclare a queue with different arguments.
+RETRY_DELAY_MS = 2000
+
 # Every event type a service publishes, so publishing a type no queue listens to is caught in tests.
 PUBLISHED = (LetterSent.TYPE, DeliveryDelivered.TYPE, DeliveryReceived.TYPE, AttachmentStored.TYPE)
 

@@ -33,5 +33,5 @@ def connect_bus(url: str, *, max_attempts: int = 5, retry_seconds: float = 2.0) 
     if url.startswith(("amqp://", "amqps://")):
         from shared.bus.rabbitmq import RabbitBus
 
-        return RabbitBus(url, max_attempts=max_attempts, retry_seconds=retry_seconds)
+        return RabbitBus(url, max_attempts=max_attempts)
     raise ValueError(f"SARABUN_BUS_URL: unsupported scheme in {url!r} (use memory:// or amqp://)")

@@ -79,6 +79,9 @@ class MemoryBus:
         """Puts raw bytes on a queue, as a misbehaving publisher would (for tests of poison messages)."""
         self.queues[queue].put_nowait((body, 1))
 
+    async def dead_letter_count(self, queue: str) -> int:
+        return len(self.dead_letters[queue])
+
     async def close(self) -> None:
         for task in [*self._tasks, *self._pending]:
             task.cancel()

@@ -11,7 +11,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from shared.bus import MessageHandler
 from shared.contracts import EXCHANGE, Envelope
-from shared.topology import QUEUES, dead_letter_queue, retry_queue
+from shared.topology import QUEUES, RETRY_DELAY_MS, dead_letter_queue, retry_queue
 
 log = logging.getLogger("sarabun.bus.rabbitmq")
 
@@ -20,10 +20,10 @@ ATTEMPTS_HEADER = "x-sarabun-attempts"
 
 
 class RabbitBus:
-    def __init__(self, url: str, *, max_attempts: int = 5, retry_seconds: float = 2.0, queues=None):
+    def __init__(self, url: str, *, max_attempts: int = 5, queues=None, exchange: str = EXCHANGE):
         self.url = url
+        self.exchange_name = exchange
         self.max_attempts = max_attempts
-        self.retry_ms = int(retry_seconds * 1000)
         self.bindings = dict(QUEUES if queues is None else queues)
         self.connection: aio_pika.abc.AbstractRobustConnection | None = None
         self._publish_channel = None
@@ -47,7 +47,7 @@ class RabbitBus:
         self._exchange = await self.declare_topology(self._publish_channel)
 
     async def declare_topology(self, channel) -> aio_pika.abc.AbstractExchange:
-        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
         for name, keys in self.bindings.items():
             queue = await channel.declare_queue(name, durable=True, arguments={"x-queue-type": "quorum"})
             for key in keys:
@@ -56,7 +56,7 @@ class RabbitBus:
                 retry_queue(name),
                 durable=True,
                 arguments={
-                    "x-message-ttl": self.retry_ms,
+                    "x-message-ttl": RETRY_DELAY_MS,
                     "x-dead-letter-exchange": "",
                     "x-dead-letter-routing-key": name,
                 },
@@ -134,6 +134,10 @@ class RabbitBus:
             return declared.declaration_result.message_count
         finally:
             await channel.close()
+
+    async def inject(self, queue: str, body: bytes) -> None:
+        """Puts raw bytes on a queue, as a misbehaving publisher would (for tests of poison messages)."""
+        await self._publish_channel.default_exchange.publish(aio_pika.Message(body), routing_key=queue)
 
     async def close(self) -> None:
         if self.connection:

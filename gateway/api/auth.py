@@ -1,0 +1,60 @@
+"""Sign-in and who am I."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from gateway.adapters.repository import UserRepository
+from gateway.auth import CurrentUser, issue_token, password_matches
+from gateway.deps import DbDep, ServicesDep
+from shared.principal import Principal
+from shared.problems import Problem
+
+router = APIRouter(tags=["auth"])
+log = logging.getLogger("sarabun.gateway.auth")
+
+
+@router.post("/auth/token")
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, db: DbDep, services: ServicesDep
+):
+    async with db.read() as session:
+        user = await UserRepository(session).get(form.username)
+    if not password_matches(user["password_hash"] if user and user["active"] else None, form.password):
+        log.warning("failed sign-in for %r", form.username[:100])
+        raise Problem(
+            401, "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง (invalid username or password)", headers={"WWW-Authenticate": "Bearer"}
+        )
+    principal = Principal(
+        user=user["username"], org_id=user["org_id"], roles=tuple(user["roles"]), clearance=user["clearance"]
+    )
+    org = await services.json("routing", "GET", f"/orgs/{user['org_id']}", principal)
+    principal = principal.model_copy(update={"org_code": org["code"]})
+    settings = request.app.state.settings
+    return {
+        "access_token": issue_token(principal, settings.jwt_secret, settings.token_minutes),
+        "token_type": "bearer",
+        "expires_in": settings.token_minutes * 60,
+    }
+
+
+@router.get("/me")
+async def me(who: CurrentUser, db: DbDep, services: ServicesDep):
+    async with db.read() as session:
+        user = await UserRepository(session).get(who.user)
+    if user is None or not user["active"]:
+        raise Problem(401, "บัญชีนี้ใช้งานไม่ได้แล้ว (account no longer active)")
+    org = await services.json("routing", "GET", f"/orgs/{who.org_id}", who)
+    return {
+        "username": user["username"],
+        "display_name": user["display_name"],
+        "org_id": org["id"],
+        "org_code": org["code"],
+        "org_name": org["name"],
+        "roles": list(who.roles),
+        "clearance": who.clearance,
+    }

@@ -1,0 +1,84 @@
+"""Builds the gateway: the public API at /api/v1 over the four services. Nothing is built at import time.
+
+`transports` is given in embedded mode (each service's ASGI app in the same process); otherwise the
+gateway reaches the services at their configured URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import APIRouter
+
+from gateway.adapters.repository import UserRepository
+from gateway.api import attachments, audit, auth, directory, letters
+from gateway.auth import hash_password
+from gateway.clients import SERVICES, Services
+from shared.db import Database
+from shared.runtime import ServiceRuntime
+from shared.seed import DEMO_USERS, org_id
+from shared.settings import Settings
+from shared.web import create_app
+
+NAME = "gateway"
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+def build(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport] | None = None) -> ServiceRuntime:
+    db = Database(settings.database_url_for(NAME), schema=NAME)
+    services = Services(_clients(settings, transports), settings.service_secret)
+    app = create_app(
+        "Sarabun API",
+        {"database": db.ping, "services": services.ready},
+        version="1",
+        description="ระบบสารบรรณอิเล็กทรอนิกส์ — electronic official correspondence",
+    )
+    app.state.db = db
+    app.state.services = services
+    app.state.settings = settings
+    api = APIRouter(prefix="/api/v1")
+    for module in (auth, directory, attachments, letters, audit):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    async def seed_demo_users() -> None:
+        await seed_users(db, settings.demo_password)
+
+    return ServiceRuntime(
+        name=NAME,
+        app=app,
+        db=db,
+        bus=None,
+        migrations=str(Path(__file__).parent / "migrations"),
+        startup=[seed_demo_users] if settings.demo else [],
+        shutdown=[services.close],
+    )
+
+
+def _clients(settings: Settings, transports) -> dict[str, httpx.AsyncClient]:
+    if transports:
+        return {
+            name: httpx.AsyncClient(transport=transports[name], base_url=f"http://{name}", timeout=TIMEOUT)
+            for name in SERVICES
+        }
+    urls = settings.service_urls()
+    return {name: httpx.AsyncClient(base_url=urls[name], timeout=TIMEOUT) for name in SERVICES}
+
+
+async def seed_users(db: Database, password: str) -> None:
+    """The demo identities; existing users are left as they are."""
+    password_hash = hash_password(password)
+    async with db.transaction() as session:
+        repo = UserRepository(session)
+        for user in DEMO_USERS:
+            await repo.add_if_missing(
+                {
+                    "username": user.username,
+                    "display_name": user.display_name,
+                    "org_id": org_id(user.org_key),
+                    "roles": list(user.roles),
+                    "clearance": user.clearance,
+                    "password_hash": password_hash,
+                    "active": True,
+                }
+            )

@@ -1,0 +1,33 @@
+"""The one default-deny policy: which roles may attempt which action. What they may see within an action
+is decided by the owning service's scoped queries (outside the scope the answer is 404)."""
+
+from __future__ import annotations
+
+import logging
+
+from shared.principal import Principal
+from shared.problems import Problem
+
+log = logging.getLogger("sarabun.policy")
+
+ALLOWED: dict[str, frozenset[str]] = {
+    "attachment.upload": frozenset({"clerk"}),
+    "attachment.read": frozenset({"clerk"}),
+    "letter.send": frozenset({"clerk"}),
+    "letter.read": frozenset({"clerk"}),
+    "outbox.read": frozenset({"clerk"}),
+    "inbox.read": frozenset({"clerk"}),
+    "delivery.receive": frozenset({"clerk"}),
+    "audit.history": frozenset({"clerk", "auditor"}),
+    "directory.read": frozenset({"clerk", "auditor", "admin"}),
+}
+
+
+def allowed(who: Principal, action: str) -> bool:
+    return bool(ALLOWED.get(action, frozenset()) & set(who.roles))
+
+
+def require(who: Principal, action: str) -> None:
+    if not allowed(who, action):
+        log.warning("denied %s to %s (roles %s)", action, who.user, ",".join(who.roles))
+        raise Problem(403, "บทบาทของท่านทำรายการนี้ไม่ได้ (your role does not allow this action)")

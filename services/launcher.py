@@ -1,0 +1,199 @@
+"""The composition root: the one module that knows every service. It builds them from settings and runs
+them all in one process (embedded mode) or one per process (distributed mode). Services never import each
+other; only this launcher puts them side by side.
+
+    sarabun run                  everything in one process (SQLite, memory bus, local folder by default)
+    sarabun serve NAME [--port]  one of gateway, intake, routing, storage, audit
+    sarabun seed [--demo]        the sample directory, and with --demo the demo users
+    sarabun topology             RabbitMQ definitions for deploy/rabbitmq/definitions.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+
+import httpx
+from pydantic import ValidationError
+
+from gateway import bootstrap as gateway
+from services.audit import bootstrap as audit
+from services.intake import bootstrap as intake
+from services.routing import bootstrap as routing
+from services.storage import bootstrap as storage
+from shared.bus import Bus, connect_bus
+from shared.runtime import ServiceRuntime
+from shared.settings import SERVICE_PORTS, Settings
+from shared.topology import QUEUES, RETRY_DELAY_MS, dead_letter_queue, retry_queue
+from shared.web import setup_logging
+
+log = logging.getLogger("sarabun.launcher")
+
+SERVICE_BUILDERS = {"intake": intake.build, "routing": routing.build, "storage": storage.build, "audit": audit.build}
+NAMES = ("gateway", *SERVICE_BUILDERS)
+
+
+def _bus(settings: Settings) -> Bus:
+    return connect_bus(
+        settings.bus_url, max_attempts=settings.consumer_max_attempts, retry_seconds=settings.consumer_retry_seconds
+    )
+
+
+class Deployment:
+    """Some services (and maybe the gateway) sharing one process and one bus connection."""
+
+    def __init__(self, settings: Settings, names: tuple[str, ...]):
+        self.settings = settings
+        self.bus = _bus(settings) if set(names) - {"gateway"} else None
+        self.services = {name: SERVICE_BUILDERS[name](settings, self.bus) for name in names if name != "gateway"}
+        self.gateway: ServiceRuntime | None = None
+        if "gateway" in names:
+            # In one process the gateway reaches the services through their ASGI apps, still over HTTP.
+            transports = {n: httpx.ASGITransport(app=rt.app) for n, rt in self.services.items()} or None
+            self.gateway = gateway.build(settings, transports)
+
+    @property
+    def runtimes(self) -> list[ServiceRuntime]:
+        return [*self.services.values(), *([self.gateway] if self.gateway else [])]
+
+    @property
+    def app(self):
+        return (self.gateway or next(iter(self.services.values()))).app
+
+    async def start(self) -> None:
+        if self.bus:
+            await self.bus.connect()
+        for runtime in self.runtimes:
+            await runtime.start()
+
+    async def stop(self) -> None:
+        for runtime in reversed(self.runtimes):
+            await runtime.stop()
+        if self.bus:
+            await self.bus.close()
+
+
+def embedded(settings: Settings) -> Deployment:
+    return Deployment(settings, NAMES)
+
+
+def _serve(deployment: Deployment, host: str, port: int) -> None:
+    import uvicorn
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        await deployment.start()
+        try:
+            yield
+        finally:
+            await deployment.stop()
+
+    app = deployment.app
+    app.router.lifespan_context = lifespan
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+async def _seed(settings: Settings, demo: bool) -> None:
+    from services.routing.service import seed_directory
+    from shared.migrate import upgrade
+
+    deployment = Deployment(settings, ("routing", "gateway"))
+    await upgrade(deployment.services["routing"].db, deployment.services["routing"].migrations)
+    await seed_directory(deployment.services["routing"].db)
+    if demo:
+        await upgrade(deployment.gateway.db, deployment.gateway.migrations)
+        await gateway.seed_users(deployment.gateway.db, settings.demo_password)
+    for runtime in deployment.runtimes:
+        await runtime.stop()
+
+
+def topology() -> dict:
+    """RabbitMQ definitions equal to what every process declares on connect."""
+    queues, bindings = [], []
+    for name, keys in QUEUES.items():
+        queues.append(
+            {"name": name, "vhost": "/", "durable": True, "auto_delete": False, "arguments": {"x-queue-type": "quorum"}}
+        )
+        queues.append(
+            {
+                "name": retry_queue(name),
+                "vhost": "/",
+                "durable": True,
+                "auto_delete": False,
+                "arguments": {"x-message-ttl": RETRY_DELAY_MS, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
+            }
+        )
+        queues.append(
+            {
+                "name": dead_letter_queue(name),
+                "vhost": "/",
+                "durable": True,
+                "auto_delete": False,
+                "arguments": {"x-queue-type": "quorum"},
+            }
+        )
+        bindings += [
+            {
+                "source": "sarabun.events",
+                "vhost": "/",
+                "destination": name,
+                "destination_type": "queue",
+                "routing_key": key,
+                "arguments": {},
+            }
+            for key in keys
+        ]
+    exchange = {
+        "name": "sarabun.events",
+        "vhost": "/",
+        "type": "topic",
+        "durable": True,
+        "auto_delete": False,
+        "internal": False,
+        "arguments": {},
+    }
+    return {"exchanges": [exchange], "queues": queues, "bindings": bindings}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sarabun", description="ระบบสารบรรณอิเล็กทรอนิกส์ Sarabun")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="everything in one process")
+    serve = commands.add_parser("serve", help="one service as its own process")
+    serve.add_argument("name", choices=NAMES)
+    serve.add_argument("--port", type=int)
+    seed = commands.add_parser("seed", help="load the sample directory (and demo users with --demo)")
+    seed.add_argument("--demo", action="store_true")
+    commands.add_parser("topology", help="print RabbitMQ definitions")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "topology":
+        print(json.dumps(topology(), indent=2, ensure_ascii=False))
+        return 0
+    try:
+        settings = Settings(demo=True) if getattr(args, "demo", False) else Settings()
+    except ValidationError as exc:
+        print(f"sarabun: configuration refused: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    if args.command == "seed":
+        asyncio.run(_seed(settings, args.demo))
+        return 0
+    if args.command == "run":
+        log.info("embedded mode: gateway on http://%s:%d", settings.host, settings.port)
+        _serve(embedded(settings), settings.host, settings.port)
+        return 0
+    port = args.port or (settings.port if args.name == "gateway" else SERVICE_PORTS[args.name])
+    _serve(Deployment(settings, (args.name,)), settings.host, port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

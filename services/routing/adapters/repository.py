@@ -1,0 +1,77 @@
+"""Reads and writes of the directory and deliveries. Every delivery read is scoped in the query."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.routing.adapters.tables import deliveries, orgs
+from shared.db import insert_ignore
+
+
+class DirectoryRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def all(self) -> list[dict]:
+        rows = await self.session.execute(select(orgs).order_by(orgs.c.code, orgs.c.key))
+        return [dict(r) for r in rows.mappings()]
+
+    async def get(self, org_id: uuid.UUID) -> dict | None:
+        row = (await self.session.execute(select(orgs).where(orgs.c.id == org_id))).mappings().first()
+        return dict(row) if row else None
+
+    async def existing(self, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await self.session.execute(select(orgs.c.id).where(orgs.c.id.in_(ids)))
+        return {r.id for r in rows}
+
+    async def add_if_missing(self, org: dict) -> None:
+        await self.session.execute(insert_ignore(self.session, orgs, **org))
+
+    async def count(self) -> int:
+        return (await self.session.execute(select(func.count()).select_from(orgs))).scalar_one()
+
+
+class DeliveryRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add_if_missing(self, row: dict) -> bool:
+        """Inserts a delivery unless it exists; True if it was new."""
+        result = await self.session.execute(insert_ignore(self.session, deliveries, **row))
+        return result.rowcount == 1
+
+    async def of_letters(self, letter_ids: list[uuid.UUID], org_id: uuid.UUID) -> list[dict]:
+        """The sender sees every delivery of its letter; a recipient only its own."""
+        query = select(deliveries).where(
+            deliveries.c.letter_id.in_(letter_ids),
+            or_(deliveries.c.sender_org_id == org_id, deliveries.c.recipient_org_id == org_id),
+        )
+        return [dict(r) for r in (await self.session.execute(query)).mappings()]
+
+    async def for_recipient(self, delivery_id: uuid.UUID, org_id: uuid.UUID, lock: bool = False) -> dict | None:
+        query = select(deliveries).where(deliveries.c.id == delivery_id, deliveries.c.recipient_org_id == org_id)
+        if lock:
+            query = query.with_for_update()  # two clerks pressing ลงรับ at once get one number
+        row = (await self.session.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def update(self, delivery_id: uuid.UUID, **values) -> None:
+        await self.session.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+    async def inbox(self, org_id: uuid.UUID, status: str | None, q: str | None, after: list | None, limit: int):
+        """Most urgent first, then newest; keyset-paged on (urgency_rank, delivered_at, id)."""
+        query = select(deliveries).where(deliveries.c.recipient_org_id == org_id, deliveries.c.status != "pending")
+        if status:
+            query = query.where(deliveries.c.status == status)
+        if q:
+            query = query.where(deliveries.c.subject.contains(q, autoescape=True))
+        if after:  # every sort key descends, so "after" is a plain row-value comparison
+            key = tuple_(deliveries.c.urgency_rank, deliveries.c.delivered_at, deliveries.c.id)
+            query = query.where(key < tuple_(*after))
+        query = query.order_by(
+            deliveries.c.urgency_rank.desc(), deliveries.c.delivered_at.desc(), deliveries.c.id.desc()
+        )
+        return [dict(r) for r in (await self.session.execute(query.limit(limit))).mappings()]

@@ -1,0 +1,47 @@
+"""Routing's tables: the directory of agencies, deliveries (inboxes), receive register counters, outbox, inbox."""
+
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, Uuid
+
+from shared.counters import counters_table
+from shared.outbox import inbox_table, outbox_table
+
+metadata = MetaData()
+
+orgs = Table(
+    "orgs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("code", String(64), nullable=False),  # letter code, e.g. "กค 0400"
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # ministry | ops | department | division
+    Column("parent_id", Uuid, nullable=True),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("letter_id", Uuid, nullable=False, index=True),
+    Column("sender_org_id", Uuid, nullable=False),
+    Column("recipient_org_id", Uuid, nullable=False),
+    Column("doc_no", String(100), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("letter_type", String(32), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("urgency_rank", Integer, nullable=False),
+    Column("secrecy", String(16), nullable=False),
+    Column("circular", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=True),
+    Column("receive_no", Integer, nullable=True),
+    Column("receive_year", Integer, nullable=True),  # Buddhist era
+    Column("received_by", String(100), nullable=True),
+    Index("ix_deliveries_inbox", "recipient_org_id", "urgency_rank", "delivered_at"),
+)
+
+counters = counters_table(metadata)
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

@@ -1,0 +1,108 @@
+"""Routing's internal HTTP routes (called by the gateway only, with a principal token)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from services.routing import service
+from shared.paging import decode_cursor, encode_cursor
+from shared.principal import CurrentPrincipal
+from shared.problems import Problem
+from shared.thai import clean
+
+router = APIRouter()
+
+Status = Literal["pending", "delivered", "received", "forwarded", "returned", "rejected", "recalled", "closed"]
+
+
+def _db(request: Request):
+    return request.app.state.db
+
+
+def _org(row: dict) -> dict:
+    return {k: row[k] for k in ("id", "key", "code", "name", "kind", "parent_id")}
+
+
+def _delivery(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "letter_id": row["letter_id"],
+        "sender_org_id": row["sender_org_id"],
+        "recipient_org_id": row["recipient_org_id"],
+        "doc_no": row["doc_no"],
+        "subject": row["subject"],
+        "urgency": row["urgency"],
+        "secrecy": row["secrecy"],
+        "status": row["status"],
+        "delivered_at": row["delivered_at"],
+        "received_at": row["received_at"],
+        "receive_no": row["receive_no"],
+        "receive_year": row["receive_year"],
+        "received_by": row["received_by"],
+    }
+
+
+@router.get("/orgs")
+async def list_orgs(request: Request, who: CurrentPrincipal):
+    return [_org(o) for o in await service.list_orgs(_db(request))]
+
+
+@router.get("/orgs/{org_id}")
+async def get_org(org_id: uuid.UUID, request: Request, who: CurrentPrincipal):
+    return _org(await service.get_org(_db(request), org_id))
+
+
+class OrgCheck(BaseModel):
+    ids: list[uuid.UUID]
+
+
+@router.post("/orgs/check")
+async def check_orgs(body: OrgCheck, request: Request, who: CurrentPrincipal):
+    unknown = await service.unknown_orgs(_db(request), body.ids)
+    if unknown:
+        raise Problem(
+            422,
+            "ไม่พบหน่วยงานผู้รับในทะเบียนหน่วยงาน (unknown recipient_org_ids)",
+            errors=[{"field": "recipient_org_ids", "message": f"unknown: {u}"} for u in unknown],
+        )
+    return {"ok": True}
+
+
+@router.get("/deliveries")
+async def deliveries_of_letters(
+    request: Request, who: CurrentPrincipal, letter_id: Annotated[list[uuid.UUID], Query(max_length=200)]
+):
+    return [_delivery(d) for d in await service.deliveries_of_letters(_db(request), letter_id, who)]
+
+
+@router.post("/deliveries/{delivery_id}/receive")
+async def receive(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipal):
+    return _delivery(await service.receive(_db(request), delivery_id, who))
+
+
+@router.get("/inbox")
+async def inbox(
+    request: Request,
+    who: CurrentPrincipal,
+    status: Status | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+):
+    after = decode_cursor(cursor, 3)
+    if after:
+        try:
+            after = [int(after[0]), datetime.fromisoformat(after[1]), uuid.UUID(after[2])]
+        except (TypeError, ValueError) as exc:
+            raise Problem(422, "cursor ไม่ถูกต้อง ใช้ค่า next_cursor จากหน้าก่อน (invalid cursor)") from exc
+    rows = await service.inbox(_db(request), who, status, clean(q) if q else None, after, limit)
+    next_cursor = None
+    if len(rows) == limit:
+        last = rows[-1]
+        next_cursor = encode_cursor(last["urgency_rank"], last["delivered_at"].isoformat(), str(last["id"]))
+    return {"items": [_delivery(r) for r in rows], "next_cursor": next_cursor}

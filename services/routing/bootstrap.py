@@ -1,0 +1,39 @@
+"""Builds the routing service from settings and the ports it is given. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.routing import api, service
+from services.routing.adapters import tables
+from services.routing.consumers import consumers
+from shared.bus import Bus
+from shared.db import Database
+from shared.outbox import OutboxRelay
+from shared.runtime import ServiceRuntime
+from shared.settings import Settings
+from shared.web import create_app
+
+NAME = "routing"
+
+
+def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRuntime:
+    db = db or Database(settings.database_url_for(NAME), schema=NAME)
+    app = create_app("sarabun-routing", {"database": db.ping, "bus": bus.ready})
+    app.state.db = db
+    app.state.service_secret = settings.service_secret
+    app.include_router(api.router)
+
+    async def seed() -> None:
+        await service.seed_directory(db)
+
+    return ServiceRuntime(
+        name=NAME,
+        app=app,
+        db=db,
+        bus=bus,
+        migrations=str(Path(__file__).parent / "migrations"),
+        relay=OutboxRelay(db, tables.outbox, bus, NAME, settings.outbox_poll_seconds),
+        consumers=consumers(db),
+        startup=[seed] if settings.demo else [],
+    )
