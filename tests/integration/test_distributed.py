@@ -1,0 +1,110 @@
+"""The same scenario with every service as its own OS process, on real PostgreSQL, RabbitMQ and the S3
+stand-in: the distributed deployment, exercised end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import aio_pika
+import httpx
+import pytest
+
+from shared.topology import QUEUES, dead_letter_queue, retry_queue
+from tests.flow import core_flow
+
+SERVICES = ("intake", "routing", "storage", "audit")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def fresh_topology(amqp_url: str) -> None:
+    """Start from empty queues so messages of an earlier run cannot leak into this one."""
+    connection = await aio_pika.connect(amqp_url)
+    channel = await connection.channel()
+    for queue in QUEUES:
+        for name in (queue, retry_queue(queue), dead_letter_queue(queue)):
+            await channel.queue_delete(name)
+    await connection.close()
+
+
+def wait_ready(url: str, processes: dict, logs, within: float = 90.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited with {process.returncode}:\n{logs(name)}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"{url} not ready within {within}s:\n" + "\n".join(logs(n) for n in processes))
+
+
+@pytest.fixture
+def deployment(postgres_url, rabbitmq_url, s3_url, tmp_path):
+    asyncio.run(fresh_topology(rabbitmq_url))
+    ports = {name: free_port() for name in (*SERVICES, "gateway")}
+    env = {
+        **os.environ,
+        "SARABUN_DEMO": "1",
+        "SARABUN_DATABASE_URL": postgres_url,
+        "SARABUN_BUS_URL": rabbitmq_url,
+        "SARABUN_STORAGE_URL": s3_url,
+        "SARABUN_DATA_DIR": str(tmp_path),
+        "SARABUN_PORT": str(ports["gateway"]),
+        "SARABUN_INTAKE_URL": f"http://127.0.0.1:{ports['intake']}",
+        "SARABUN_ROUTING_URL": f"http://127.0.0.1:{ports['routing']}",
+        "SARABUN_STORAGE_URL_INTERNAL": f"http://127.0.0.1:{ports['storage']}",
+        "SARABUN_AUDIT_URL": f"http://127.0.0.1:{ports['audit']}",
+    }
+    processes: dict[str, subprocess.Popen] = {}
+
+    def logs(name: str) -> str:
+        path = tmp_path / f"{name}.log"
+        return f"--- {name} ---\n" + (path.read_text()[-3000:] if path.exists() else "")
+
+    try:
+        for name in (*SERVICES, "gateway"):  # the gateway last, as up-local does; order is not required
+            log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+            processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "services.launcher", "serve", name, "--port", str(ports[name])],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        for name in (*SERVICES, "gateway"):
+            wait_ready(f"http://127.0.0.1:{ports[name]}", processes, logs)
+        yield ports, processes, logs
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def test_the_flow_across_separate_processes(deployment):
+    ports, processes, logs = deployment
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['gateway']}", timeout=30) as api:
+        try:
+            letter = await core_flow(api)
+        except AssertionError:
+            print("\n".join(logs(name) for name in processes))
+            raise
+        assert letter["doc_no"] == "กค 0200/1"
+        for port in ports.values():  # every process serves the operational endpoints
+            for path in ("/healthz", "/readyz", "/metrics"):
+                assert (await api.get(f"http://127.0.0.1:{port}{path}")).status_code == 200
