@@ -33,11 +33,16 @@ class FolderStore:
     def _put(target: Path, data: BinaryIO) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(data, out, CHUNK)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(data, out, CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            # A failed write must not leave its partial file behind to fill the disk.
+            os.unlink(tmp)
+            raise
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
         handle = await asyncio.to_thread(open, self._path(key), "rb")

@@ -69,3 +69,30 @@ async def test_delete_removes_the_object_and_is_safe_to_repeat(store):
 
     assert await store.exists("attachments/gone") is False
     assert await store.exists("attachments/kept") is True
+
+
+class BrokenUpload(io.RawIOBase):
+    """A source that fails part-way, as a spool file on a failing disk would."""
+
+    def __init__(self, good: bytes):
+        self.good = io.BytesIO(good)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.good.read(len(buffer))
+        if not data:
+            raise OSError("read failed part-way")
+        buffer[: len(data)] = data
+        return len(data)
+
+
+async def test_a_failed_put_leaves_nothing_behind(store, tmp_path):
+    await store.ensure()
+    with pytest.raises(OSError):
+        await store.put("attachments/broken", BrokenUpload(b"x" * 1000), 5000, "application/pdf")
+    assert await store.exists("attachments/broken") is False
+    if isinstance(store, FolderStore):
+        # No half-written temporary file is left to fill the disk.
+        assert [p for p in store.root.rglob("*") if p.is_file()] == []

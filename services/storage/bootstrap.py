@@ -1,0 +1,44 @@
+"""Builds the storage service from settings and the ports it is given. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.storage import api, consumers
+from services.storage.adapters import tables
+from services.storage.service import UploadPolicy
+from shared.bus import Bus
+from shared.db import Database
+from shared.objectstore import ObjectStore, open_store
+from shared.outbox import OutboxRelay
+from shared.runtime import ServiceRuntime
+from shared.settings import Settings
+from shared.web import create_app
+
+NAME = "storage"
+
+
+def build(settings: Settings, bus: Bus, db: Database | None = None, store: ObjectStore | None = None) -> ServiceRuntime:
+    db = db or Database(settings.database_url_for(NAME), schema=NAME)
+    store = store or open_store(settings.storage_url, settings.data_dir)
+    policy = UploadPolicy(max_bytes=settings.max_upload_bytes, spool_dir=settings.data_dir / "spool" / NAME)
+
+    async def make_spool_dir() -> None:
+        policy.spool_dir.mkdir(parents=True, exist_ok=True)
+
+    app = create_app("sarabun-storage", {"database": db.ping, "bus": bus.ready, "store": store.ready})
+    app.state.db = db
+    app.state.store = store
+    app.state.upload_policy = policy
+    app.state.service_secret = settings.service_secret
+    app.include_router(api.router)
+    return ServiceRuntime(
+        name=NAME,
+        app=app,
+        db=db,
+        bus=bus,
+        migrations=str(Path(__file__).parent / "migrations"),
+        relay=OutboxRelay(db, tables.outbox, bus, NAME, settings.outbox_poll_seconds),
+        consumers=consumers.handlers(db),
+        startup=[store.ensure, make_spool_dir],
+    )
