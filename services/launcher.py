@@ -124,7 +124,11 @@ def topology() -> dict:
                 "vhost": "/",
                 "durable": True,
                 "auto_delete": False,
-                "arguments": {"x-message-ttl": RETRY_DELAY_MS, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
+                "arguments": {
+                    "x-message-ttl": RETRY_DELAY_MS,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": name,
+                },
             }
         )
         queues.append(

@@ -1,0 +1,91 @@
+"""Reads and writes of the audit log. Leaves are only ever inserted; reads of a letter's history are scoped to
+the principal inside the query."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit.adapters.tables import leaves, letter_parties, log_state
+from services.audit.domain.entries import SENDER, Leaf, Party
+from shared.db import insert_ignore
+
+STATE_ROW = 1
+INDEX = leaves.c["index"]
+
+
+def _visible_to(org_id: uuid.UUID):
+    """Leaves an org may see: every leaf of a letter it sent; of a letter addressed to it, the letter-level
+    leaves and those of its own delivery."""
+    p = letter_parties
+    return exists().where(
+        p.c.letter_id == leaves.c.letter_id,
+        p.c.org_id == org_id,
+        or_(p.c.role == SENDER, leaves.c.delivery_id.is_(None), leaves.c.delivery_id == p.c.delivery_id),
+    )
+
+
+class LogRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def has_event(self, event_id: uuid.UUID) -> bool:
+        return (await self.session.execute(select(INDEX).where(leaves.c.event_id == event_id))).first() is not None
+
+    async def next_index(self) -> int:
+        """Takes the next index under the log_state lock; it stays held until the caller's transaction ends."""
+        bump = (
+            update(log_state)
+            .where(log_state.c.id == STATE_ROW)
+            .values(size=log_state.c.size + 1)
+            .returning(log_state.c.size)
+        )
+        row = (await self.session.execute(bump)).first()
+        if row is None:
+            # First leaf ever: create the row (a concurrent creator makes this a no-op), then bump it.
+            await self.session.execute(insert_ignore(self.session, log_state, id=STATE_ROW, size=0))
+            row = (await self.session.execute(bump)).first()
+        return row.size - 1
+
+    async def append(self, index: int, leaf: Leaf) -> None:
+        await self.session.execute(
+            insert(leaves).values(
+                {
+                    INDEX: index,
+                    leaves.c.event_id: leaf.event_id,
+                    leaves.c.type: leaf.type,
+                    leaves.c.occurred_at: leaf.occurred_at,
+                    leaves.c.letter_id: leaf.letter_id,
+                    leaves.c.delivery_id: leaf.delivery_id,
+                    leaves.c.org_id: leaf.org_id,
+                    leaves.c.entry: leaf.entry,
+                    leaves.c.leaf_hash: leaf.leaf_hash,
+                }
+            )
+        )
+
+    async def add_parties(self, letter_id: uuid.UUID, parties: tuple[Party, ...]) -> None:
+        """Records who is party to a letter; an org already recorded keeps its first role."""
+        if not parties:
+            return
+        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        rows = [
+            {"letter_id": letter_id, "org_id": p.org_id, "role": p.role, "delivery_id": p.delivery_id} for p in parties
+        ]
+        await self.session.execute(dialect.insert(letter_parties).on_conflict_do_nothing(), rows)
+
+    async def history(self, letter_id: uuid.UUID, org_id: uuid.UUID, everything: bool) -> list:
+        query = select(INDEX, leaves.c.type, leaves.c.org_id, leaves.c.delivery_id, leaves.c.entry).where(
+            leaves.c.letter_id == letter_id
+        )
+        if not everything:
+            query = query.where(_visible_to(org_id))
+        # Mappings, not rows: a Row is a tuple, and row.index would be tuple.index.
+        return (await self.session.execute(query.order_by(INDEX))).mappings().all()
+
+    async def leaves_from(self, start: int, limit: int) -> list:
+        query = select(INDEX, leaves.c.type, leaves.c.leaf_hash, leaves.c.entry).where(INDEX >= start)
+        return (await self.session.execute(query.order_by(INDEX).limit(limit))).mappings().all()

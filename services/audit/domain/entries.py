@@ -1,0 +1,167 @@
+"""What an event contributes to the audit log: one leaf, and the parties of the letter it concerns. No I/O.
+
+An entry holds only ids, types, times, org ids, the actor and hashes: never a subject, a body or a person's
+name. Leaves are never changed or deleted, so nothing that privacy law might one day require us to erase may
+go into one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.audit.domain.log import canonical_json, leaf_hash, utc_text
+from shared.contracts import EVENTS, AttachmentStored, DeliveryDelivered, DeliveryReceived, Envelope, LetterSent
+
+# Bumped if the mapping from events to entries ever changes, so old and new leaves can be told apart.
+ENTRY_VERSION = 1
+
+SENDER = "sender"
+RECIPIENT = "recipient"
+
+
+@dataclass(frozen=True)
+class Party:
+    """An org involved in a letter. A recipient is tied to its own delivery: it may see that delivery's
+    events but not those of the other recipients (the same rule intake applies to the recipient list)."""
+
+    org_id: uuid.UUID
+    role: str  # SENDER or RECIPIENT
+    delivery_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Leaf:
+    event_id: uuid.UUID
+    type: str  # the versioned type, e.g. letter.sent.v1
+    occurred_at: datetime
+    letter_id: uuid.UUID | None
+    delivery_id: uuid.UUID | None
+    org_id: uuid.UUID | None  # the acting org
+    entry: bytes
+    parties: tuple[Party, ...] = ()
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.entry)
+
+
+def leaf_for(envelope: Envelope) -> Leaf:
+    """The leaf of one event. Raises ValueError when a known event type carries invalid data."""
+    cls = EVENTS.get(envelope.type)
+    if cls is None:
+        return _unknown(envelope)
+    event = cls.model_validate(envelope.data)
+    if isinstance(event, LetterSent):
+        return _letter_sent(envelope, event)
+    if isinstance(event, DeliveryDelivered | DeliveryReceived):
+        return _delivery(envelope, event)
+    if isinstance(event, AttachmentStored):
+        return _attachment(envelope, event)
+    return _unknown(envelope)  # a contract added to shared/ before this mapping learnt it
+
+
+def _entry(envelope: Envelope, occurred_at: datetime, facts: dict) -> bytes:
+    return canonical_json(
+        {
+            "v": ENTRY_VERSION,
+            "event_id": str(envelope.id),
+            "type": envelope.type,
+            "source": envelope.source,
+            "actor": envelope.actor,
+            "occurred_at": utc_text(occurred_at),
+            **facts,
+        }
+    )
+
+
+def _letter_sent(envelope: Envelope, event: LetterSent) -> Leaf:
+    facts = {
+        "letter_id": str(event.letter_id),
+        "doc_no": event.doc_no,  # the official number (ที่): an identifier built from the unit's code
+        "sender_org_id": str(event.sender_org_id),
+        "letter_type": event.letter_type,
+        "urgency": event.urgency,
+        "secrecy": event.secrecy,
+        "circular": event.circular,
+        "attachment_ids": [str(a) for a in event.attachment_ids],
+        "deliveries": [
+            {"delivery_id": str(d.delivery_id), "recipient_org_id": str(d.recipient_org_id)} for d in event.deliveries
+        ],
+    }
+    parties = (Party(event.sender_org_id, SENDER),) + tuple(
+        Party(d.recipient_org_id, RECIPIENT, d.delivery_id) for d in event.deliveries
+    )
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=event.sent_at,
+        letter_id=event.letter_id,
+        delivery_id=None,
+        org_id=event.sender_org_id,
+        entry=_entry(envelope, event.sent_at, facts),
+        parties=parties,
+    )
+
+
+def _delivery(envelope: Envelope, event: DeliveryDelivered | DeliveryReceived) -> Leaf:
+    facts = {
+        "letter_id": str(event.letter_id),
+        "delivery_id": str(event.delivery_id),
+        "sender_org_id": str(event.sender_org_id),
+        "recipient_org_id": str(event.recipient_org_id),
+    }
+    if isinstance(event, DeliveryReceived):
+        occurred_at = event.received_at
+        facts |= {"receive_no": event.receive_no, "register_year": event.register_year}
+    else:
+        occurred_at = event.delivered_at
+    # Parties come from delivery events too, so scope holds even if one overtakes its letter.sent on retry.
+    parties = (
+        Party(event.sender_org_id, SENDER),
+        Party(event.recipient_org_id, RECIPIENT, event.delivery_id),
+    )
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=occurred_at,
+        letter_id=event.letter_id,
+        delivery_id=event.delivery_id,
+        org_id=event.recipient_org_id,  # the recipient is the one acting on its delivery
+        entry=_entry(envelope, occurred_at, facts),
+        parties=parties,
+    )
+
+
+def _attachment(envelope: Envelope, event: AttachmentStored) -> Leaf:
+    facts = {
+        "attachment_id": str(event.attachment_id),
+        "org_id": str(event.org_id),
+        "sha256": event.sha256,
+        "size": event.size,
+        "content_type": event.content_type,
+    }
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=event.stored_at,
+        letter_id=None,
+        delivery_id=None,
+        org_id=event.org_id,
+        entry=_entry(envelope, event.stored_at, facts),
+    )
+
+
+def _unknown(envelope: Envelope) -> Leaf:
+    """A type this version does not know (a newer publisher) is still logged, so the log has no holes, but
+    with the envelope's facts only: its data may hold free text whose privacy cannot be judged here."""
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=envelope.time,
+        letter_id=None,
+        delivery_id=None,
+        org_id=None,
+        entry=_entry(envelope, envelope.time, {}),
+    )
