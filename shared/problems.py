@@ -63,6 +63,9 @@ def problem_response(problem: Problem) -> JSONResponse:
 def _validation_errors(exc: RequestValidationError) -> list[dict]:
     errors = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            errors.append({"field": None, "message": "JSON ไม่ถูกต้อง (malformed JSON body)"})
+            continue
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form")]
         errors.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid")})
     return errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -59,21 +60,26 @@ def create_app(name: str, checks: dict[str, ReadinessCheck], **kwargs) -> FastAP
     return app
 
 
-class _CorrelationFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.correlation_id = correlation_id.get() or "-"
-        return True
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, carrying the request's correlation id."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "correlation_id": correlation_id.get(),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
 
 
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
-    handler.addFilter(_CorrelationFilter())
-    handler.setFormatter(
-        logging.Formatter(
-            '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s",'
-            '"correlation_id":"%(correlation_id)s","message":%(message)r}'
-        )
-    )
+    handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per internal call is noise
