@@ -122,7 +122,10 @@ class OutboxRelay:
                 log.warning("outbox relay of %s failed; retrying in %.1fs", self.service, delay, exc_info=True)
                 delay = min(delay * 2, 30)
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+                # arrives as the event is set, and the relay would then never stop.
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 
