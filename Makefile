@@ -1,0 +1,56 @@
+# Sarabun developer tasks. Every target that runs project code creates .venv and installs the project
+# (with its dev extras) on first use, and reinstalls it whenever pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint up-local down-local up down clean
+
+help:
+	@echo "make run         embedded mode, everything in one process (demo users seeded)"
+	@echo "make test        run the tests (PYTEST_ARGS='-k name' to select)"
+	@echo "make lint        ruff check + ruff format --check"
+	@echo "make up-local    distributed mode as local processes (PostgreSQL + RabbitMQ needed)"
+	@echo "make down-local  stop the local processes"
+	@echo "make up / down   distributed mode with docker compose"
+	@echo "make clean       remove var/ (local databases, objects, logs)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	SARABUN_DEMO=1 $(BIN)/sarabun run
+
+test: $(STAMP)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+up-local: $(STAMP)
+	bash deploy/local/up.sh
+
+down-local: $(STAMP)
+	bash deploy/local/down.sh
+
+up: $(STAMP)
+	docker compose up -d --build
+
+down: $(STAMP)
+	docker compose down
+
+# Needs nothing installed: it only removes local state.
+clean:
+	rm -rf var/
