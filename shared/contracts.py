@@ -98,6 +98,7 @@ class DeliveryReceived(Event):
     receive_no: int
     register_year: int  # Buddhist era
     received_at: datetime
+    recipient_org_name: str = ""  # printed in the receipt stamp (ตรารับ); added compatibly, defaults empty
 
 
 class AttachmentStored(Event):

@@ -134,7 +134,9 @@ async def receive(db: Database, delivery_id: uuid.UUID, who: Principal) -> dict:
             "received_by": who.user,
         }
         await repo.update(delivery_id, **changes)
+        unit = await DirectoryRepository(session).get(who.org_id)
         event = DeliveryReceived(
+            recipient_org_name=unit["name"] if unit else "",
             delivery_id=delivery_id,
             letter_id=delivery["letter_id"],
             sender_org_id=delivery["sender_org_id"],
