@@ -11,7 +11,7 @@ import httpx
 from fastapi import APIRouter
 
 from gateway.adapters.repository import UserRepository
-from gateway.api import attachments, audit, auth, directory, letters
+from gateway.api import attachments, audit, auth, directory, letters, registers
 from gateway.auth import hash_password
 from gateway.clients import SERVICES, Services
 from shared.db import Database
@@ -37,7 +37,7 @@ def build(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport] | 
     app.state.services = services
     app.state.settings = settings
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, directory, attachments, letters, audit):
+    for module in (auth, directory, attachments, letters, registers, audit):
         api.include_router(module.router)
     app.include_router(api)
 

@@ -18,8 +18,15 @@ ALLOWED: dict[str, frozenset[str]] = {
     "outbox.read": frozenset({"clerk"}),
     "inbox.read": frozenset({"clerk"}),
     "delivery.receive": frozenset({"clerk"}),
+    "delivery.forward": frozenset({"clerk"}),
+    "delivery.annotate": frozenset({"clerk"}),
+    "delivery.refuse": frozenset({"clerk"}),
+    "letter.recall": frozenset({"clerk"}),
+    "letter.cancel": frozenset({"clerk"}),
     "audit.history": frozenset({"clerk", "auditor"}),
     "directory.read": frozenset({"clerk", "auditor", "admin"}),
+    "register.read": frozenset({"clerk", "auditor"}),
+    "register.set_next": frozenset({"admin"}),
 }
 
 

@@ -98,12 +98,13 @@ def _serve(deployment: Deployment, host: str, port: int) -> None:
 
 
 async def _seed(settings: Settings, demo: bool) -> None:
-    from services.routing.service import seed_directory
+    from services.routing.service import seed_directory, seed_groups
     from shared.migrate import upgrade
 
     deployment = Deployment(settings, ("routing", "gateway"))
     await upgrade(deployment.services["routing"].db, deployment.services["routing"].migrations)
     await seed_directory(deployment.services["routing"].db)
+    await seed_groups(deployment.services["routing"].db)
     if demo:
         await upgrade(deployment.gateway.db, deployment.gateway.migrations)
         await gateway.seed_users(deployment.gateway.db, settings.demo_password)

@@ -111,8 +111,86 @@ class AttachmentStored(Event):
     stored_at: datetime
 
 
+class DeliveryStateChanged(Event):
+    """A delivery left the inbox flow: recalled by the sender, or returned, rejected or reported invalid by
+    its recipient. `reason` is the clerk's note (free text)."""
+
+    delivery_id: uuid.UUID
+    letter_id: uuid.UUID
+    sender_org_id: uuid.UUID
+    recipient_org_id: uuid.UUID
+    status: str
+    reason: str = ""
+    occurred_at: datetime
+
+
+class DeliveryRecalled(DeliveryStateChanged):
+    TYPE: ClassVar[str] = "delivery.recalled.v1"  # ดึงคืน
+
+
+class DeliveryReturned(DeliveryStateChanged):
+    TYPE: ClassVar[str] = "delivery.returned.v1"  # คืนเรื่อง
+
+
+class DeliveryRejected(DeliveryStateChanged):
+    TYPE: ClassVar[str] = "delivery.rejected.v1"  # ปฏิเสธ
+
+
+class DeliveryReportedInvalid(DeliveryStateChanged):
+    TYPE: ClassVar[str] = "delivery.reported-invalid.v1"  # แจ้งหนังสือผิด/ส่งผิด
+
+
+class DeliveryForwarded(Event):
+    """ส่งต่อ: a received letter passed on to other units; each gets a new delivery of the same letter."""
+
+    TYPE: ClassVar[str] = "delivery.forwarded.v1"
+    delivery_id: uuid.UUID
+    letter_id: uuid.UUID
+    sender_org_id: uuid.UUID
+    recipient_org_id: uuid.UUID  # the unit that forwards
+    note: str = ""
+    deliveries: list[DeliveryRef]
+    occurred_at: datetime
+
+
+class DeliveryAnnotated(Event):
+    """เกษียนหนังสือ: an annotation was added (its text stays in routing; the log keeps that it happened)."""
+
+    TYPE: ClassVar[str] = "delivery.annotated.v1"
+    delivery_id: uuid.UUID
+    letter_id: uuid.UUID
+    sender_org_id: uuid.UUID
+    recipient_org_id: uuid.UUID
+    annotation_id: uuid.UUID
+    decision: str | None = None
+    annotated_at: datetime
+
+
+class LetterCancelled(Event):
+    """ยกเลิก: the letter keeps its number and register row, marked cancelled."""
+
+    TYPE: ClassVar[str] = "letter.cancelled.v1"
+    letter_id: uuid.UUID
+    sender_org_id: uuid.UUID
+    reason: str
+    cancelled_at: datetime
+
+
 EVENTS: dict[str, type[Event]] = {
-    cls.TYPE: cls for cls in (LetterSent, DeliveryDelivered, DeliveryReceived, AttachmentStored)
+    cls.TYPE: cls
+    for cls in (
+        LetterSent,
+        LetterCancelled,
+        DeliveryDelivered,
+        DeliveryReceived,
+        DeliveryRecalled,
+        DeliveryReturned,
+        DeliveryRejected,
+        DeliveryReportedInvalid,
+        DeliveryForwarded,
+        DeliveryAnnotated,
+        AttachmentStored,
+    )
 }
 
 

@@ -63,3 +63,20 @@ DEMO_USERS = (
     DemoUser("auditor", "ผู้ตรวจสอบ", "mof", ("auditor",), "normal"),
     DemoUser("admin", "ผู้ดูแลระบบ", "mof", ("admin",), "normal"),
 )
+
+
+@dataclass(frozen=True)
+class SeedGroup:
+    key: str
+    name: str
+    members: tuple[str, ...]
+
+    @property
+    def id(self) -> uuid.UUID:
+        return group_id(self.key)
+
+
+GROUPS = (
+    SeedGroup("mof-departments", "ทุกกรมในสังกัดกระทรวงการคลัง", tuple(o.key for o in MOF if o.kind == "department")),
+    SeedGroup("mof-all", "ทุกส่วนราชการในสังกัดกระทรวงการคลัง", tuple(o.key for o in MOF if o.kind != "ministry")),
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -38,9 +39,15 @@ _STRIP = {chr(c) for c in range(0x20) if chr(c) not in "\n\t"} | {
 }
 
 
+# สระอำ is often typed as nikhahit + sara aa, sometimes with the tone mark in between (น + ํ + ้ + า).
+# NFC leaves that alone (the two forms are only compatibility-equivalent), so it is composed here, or a
+# search for "นำ" would miss "นํา".
+_SARA_AM = re.compile("\u0e4d([\u0e48-\u0e4b]?)\u0e32")
+
+
 def clean(text: str) -> str:
-    """NFC-normalised, without control or bidi-override characters, trimmed."""
-    text = unicodedata.normalize("NFC", text)
+    """NFC-normalised, สระอำ composed, without control or bidi-override characters, trimmed."""
+    text = _SARA_AM.sub("\\1\u0e33", unicodedata.normalize("NFC", text))
     return "".join(ch for ch in text if ch not in _STRIP).strip()
 
 

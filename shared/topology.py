@@ -7,11 +7,15 @@ this table (`sarabun topology`), and a test keeps the two equal.
 
 from __future__ import annotations
 
-from shared.contracts import AttachmentStored, DeliveryDelivered, DeliveryReceived, LetterSent
+from shared.contracts import EVENTS, DeliveryForwarded, DeliveryReceived, LetterSent
 
 QUEUES: dict[str, tuple[str, ...]] = {
+    "intake.delivery-forwarded": (DeliveryForwarded.TYPE,),
     "routing.letter-sent": (LetterSent.TYPE,),
     "storage.letter-sent": (LetterSent.TYPE,),
+    # Storage stamps the receipt (ตรารับ) onto a copy of each PDF a unit registers.
+    "storage.delivery-received": (DeliveryReceived.TYPE,),
+    "storage.delivery-forwarded": (DeliveryForwarded.TYPE,),
     "audit.events": ("#",),
 }
 
@@ -20,7 +24,7 @@ QUEUES: dict[str, tuple[str, ...]] = {
 RETRY_DELAY_MS = 2000
 
 # Every event type a service publishes, so publishing a type no queue listens to is caught in tests.
-PUBLISHED = (LetterSent.TYPE, DeliveryDelivered.TYPE, DeliveryReceived.TYPE, AttachmentStored.TYPE)
+PUBLISHED = tuple(EVENTS)
 
 
 def retry_queue(queue: str) -> str:

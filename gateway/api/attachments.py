@@ -53,3 +53,12 @@ async def download(attachment_id: uuid.UUID, who: CurrentUser, services: Service
     upstream = await services.open_stream("storage", f"/objects/{attachment_id}/content", who)
     headers = {k: v for k, v in upstream.headers.items() if k.lower() in PASSED_HEADERS}
     return StreamingResponse(upstream.aiter_raw(), headers=headers, background=BackgroundTask(upstream.aclose))
+
+
+@router.get("/deliveries/{delivery_id}/stamped", response_class=StreamingResponse)
+async def stamped(delivery_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
+    """The received letter's PDF with the receiving unit's receipt stamp (ตรารับ), for that unit only."""
+    policy.require(who, "attachment.read")
+    upstream = await services.open_stream("storage", f"/stamped/{delivery_id}", who)
+    headers = {k: v for k, v in upstream.headers.items() if k.lower() in PASSED_HEADERS}
+    return StreamingResponse(upstream.aiter_raw(), headers=headers, background=BackgroundTask(upstream.aclose))

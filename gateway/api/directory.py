@@ -13,3 +13,10 @@ router = APIRouter(tags=["directory"])
 async def list_orgs(who: CurrentUser, services: ServicesDep):
     policy.require(who, "directory.read")
     return await services.json("routing", "GET", "/orgs", who)
+
+
+@router.get("/groups")
+async def list_groups(who: CurrentUser, services: ServicesDep):
+    """Recipient groups for circulars (หนังสือเวียน), e.g. every department of the ministry."""
+    policy.require(who, "directory.read")
+    return await services.json("routing", "GET", "/groups", who)

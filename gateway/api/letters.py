@@ -12,11 +12,13 @@ from gateway.auth import CurrentUser
 from gateway.clients import Services
 from gateway.deps import ServicesDep
 from shared.principal import Principal
-from shared.schemas import SendLetterRequest
+from shared.schemas import AnnotationRequest, ForwardRequest, ReasonRequest, RecallRequest, SendLetterRequest
 
 router = APIRouter(tags=["letters"])
 
-DeliveryStatus = Literal["pending", "delivered", "received", "forwarded", "returned", "rejected", "recalled", "closed"]
+DeliveryStatus = Literal[
+    "pending", "delivered", "received", "forwarded", "returned", "rejected", "invalid", "recalled", "closed"
+]
 
 
 @router.post("/letters", status_code=201)
@@ -27,7 +29,15 @@ async def send_letter(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
     policy.require(who, "letter.send")
-    await services.call("routing", "POST", "/orgs/check", who, json={"ids": [str(i) for i in body.recipient_org_ids]})
+    if body.recipient_org_ids:
+        ids = [str(i) for i in body.recipient_org_ids]
+        await services.call("routing", "POST", "/orgs/check", who, json={"ids": ids})
+    if body.recipient_group_ids:
+        ids = [str(i) for i in body.recipient_group_ids]
+        members = (await services.json("routing", "POST", "/groups/expand", who, json={"ids": ids}))["org_ids"]
+        from_groups = [uuid.UUID(m) for m in members if uuid.UUID(m) != who.org_id]
+        expanded = list(dict.fromkeys([*body.recipient_org_ids, *from_groups]))
+        body = body.model_copy(update={"recipient_org_ids": expanded, "recipient_group_ids": []})
     if body.attachment_ids:
         await services.call(
             "storage", "POST", "/objects/check", who, json={"ids": [str(i) for i in body.attachment_ids]}
@@ -48,11 +58,12 @@ async def get_letter(letter_id: uuid.UUID, who: CurrentUser, services: ServicesD
 async def outbox(
     who: CurrentUser,
     services: ServicesDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ):
     policy.require(who, "outbox.read")
-    params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+    params = {k: v for k, v in {"q": q, "cursor": cursor, "limit": limit}.items() if v}
     page = await services.json("intake", "GET", "/letters", who, params=params)
     return {"items": await _with_deliveries(services, who, page["items"]), "next_cursor": page["next_cursor"]}
 
@@ -84,6 +95,97 @@ async def receive(delivery_id: uuid.UUID, who: CurrentUser, services: ServicesDe
     }
 
 
+@router.get("/deliveries/{delivery_id}/annotations")
+async def annotations(delivery_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
+    """เกษียนหนังสือ on a received letter, oldest first; for the receiving unit."""
+    policy.require(who, "delivery.annotate")
+    return await services.json("routing", "GET", f"/deliveries/{delivery_id}/annotations", who)
+
+
+@router.post("/deliveries/{delivery_id}/annotations", status_code=201)
+async def annotate(delivery_id: uuid.UUID, body: AnnotationRequest, who: CurrentUser, services: ServicesDep):
+    """Add a summary or a decision (ทราบ / ดำเนินการ / เห็นชอบ / ไม่เห็นชอบ); annotations are never edited."""
+    policy.require(who, "delivery.annotate")
+    return await services.json(
+        "routing", "POST", f"/deliveries/{delivery_id}/annotations", who, json=body.model_dump(mode="json")
+    )
+
+
+@router.post("/deliveries/{delivery_id}/forward")
+async def forward(delivery_id: uuid.UUID, body: ForwardRequest, who: CurrentUser, services: ServicesDep):
+    """ส่งต่อ a registered letter to other units; each gets a new delivery of the same letter and number."""
+    policy.require(who, "delivery.forward")
+    await services.call("routing", "POST", "/orgs/check", who, json={"ids": [str(i) for i in body.recipient_org_ids]})
+    result = await services.json(
+        "routing", "POST", f"/deliveries/{delivery_id}/forward", who, json=body.model_dump(mode="json")
+    )
+    return {**_action_result(result), "forwarded_to": result["forwarded_to"]}
+
+
+@router.post("/deliveries/{delivery_id}/{action}")
+async def refuse(
+    delivery_id: uuid.UUID,
+    action: Literal["return", "reject", "report-invalid"],
+    body: ReasonRequest,
+    who: CurrentUser,
+    services: ServicesDep,
+):
+    """คืนเรื่อง (return), ปฏิเสธ (reject) or แจ้งหนังสือผิด (report-invalid), always with a reason."""
+    policy.require(who, "delivery.refuse")
+    result = await services.json(
+        "routing", "POST", f"/deliveries/{delivery_id}/{action}", who, json=body.model_dump(mode="json")
+    )
+    return _action_result(result)
+
+
+@router.post("/letters/{letter_id}/recall")
+async def recall(letter_id: uuid.UUID, who: CurrentUser, services: ServicesDep, body: RecallRequest | None = None):
+    """ดึงคืน from recipients that have not registered it; 409 if a chosen one has."""
+    policy.require(who, "letter.recall")
+    body = body or RecallRequest()
+    rows = await services.json(
+        "routing", "POST", f"/letters/{letter_id}/recall", who, json=body.model_dump(mode="json")
+    )
+    return {"letter_id": letter_id, "deliveries": [_delivery(r, r) for r in rows]}
+
+
+@router.post("/letters/{letter_id}/cancel")
+async def cancel(letter_id: uuid.UUID, body: ReasonRequest, who: CurrentUser, services: ServicesDep):
+    """ยกเลิก while nobody has registered it: every delivery is recalled, then the letter is marked
+    cancelled (its number stays used). Repeating it after a partial failure completes it."""
+    policy.require(who, "letter.cancel")
+    await services.call("intake", "GET", f"/letters/{letter_id}", who)  # 404 unless the caller may see it
+    await services.call("routing", "POST", f"/letters/{letter_id}/recall", who, json={"recipient_org_ids": None})
+    letter = await services.json("intake", "POST", f"/letters/{letter_id}/cancel", who, json=body.model_dump())
+    return (await _with_deliveries(services, who, [letter]))[0]
+
+
+@router.get("/letters/{letter_id}/pending")
+async def pending(letter_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
+    """Recipients that have not registered the letter yet."""
+    policy.require(who, "letter.read")
+    rows = await services.json("routing", "GET", f"/letters/{letter_id}/pending", who)
+    return [
+        {
+            "delivery_id": r["id"],
+            "recipient_org_id": r["recipient_org_id"],
+            "status": r["status"],
+            "delivered_at": r["delivered_at"],
+        }
+        for r in rows
+    ]
+
+
+def _action_result(d: dict) -> dict:
+    return {
+        "delivery_id": d["id"],
+        "letter_id": d["letter_id"],
+        "status": d["status"],
+        "reason": d.get("reason"),
+        "changed_at": d.get("status_changed_at"),
+    }
+
+
 def _inbox_item(d: dict) -> dict:
     return {
         "delivery_id": d["id"],
@@ -108,9 +210,18 @@ async def _with_deliveries(services: Services, who: Principal, letters: list[dic
     params = [("letter_id", letter["id"]) for letter in letters]
     rows = await services.json("routing", "GET", "/deliveries", who, params=params)
     state = {row["id"]: row for row in rows}
-    return [
-        {**letter, "deliveries": [_delivery(d, state.get(d["id"])) for d in letter["deliveries"]]} for letter in letters
+    return [{**letter, "deliveries": _merged(letter, rows, state)} for letter in letters]
+
+
+def _merged(letter: dict, rows: list[dict], state: dict) -> list[dict]:
+    """Intake's recipients in order, then deliveries routing made by forwarding that intake has not heard of yet."""
+    known = {d["id"] for d in letter["deliveries"]}
+    extra = [
+        {"id": r["id"], "recipient_org_id": r["recipient_org_id"]}
+        for r in rows
+        if r["letter_id"] == letter["id"] and r["id"] not in known
     ]
+    return [_delivery(d, state.get(d["id"])) for d in [*letter["deliveries"], *extra]]
 
 
 def _delivery(ref: dict, row: dict | None) -> dict:
@@ -122,4 +233,6 @@ def _delivery(ref: dict, row: dict | None) -> dict:
         "delivered_at": row.get("delivered_at"),
         "received_at": row.get("received_at"),
         "receive_no": row.get("receive_no"),
+        "reason": row.get("reason"),
+        "forwarded_from": row.get("forwarded_from"),
     }

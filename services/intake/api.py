@@ -12,7 +12,10 @@ from services.intake import service
 from services.intake.domain.letters import NewLetter
 from shared.paging import decode_cursor, encode_cursor
 from shared.principal import CurrentPrincipal
-from shared.schemas import SendLetterRequest
+from shared.problems import Problem
+from shared.registers import PAGE_MAX, NextNumberRequest, check_year, decode_register_cursor
+from shared.schemas import ReasonRequest, SendLetterRequest
+from shared.thai import clean
 
 router = APIRouter()
 
@@ -42,6 +45,8 @@ def _view(letter: dict) -> dict:
         "status": letter["status"],
         "sent_at": letter["sent_at"],
         "sent_by": letter["sent_by"],
+        "cancelled_at": letter["cancelled_at"],
+        "cancel_reason": letter["cancel_reason"],
         "deliveries": letter["deliveries"],
     }
 
@@ -81,10 +86,43 @@ async def sent_letters(
     who: CurrentPrincipal,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ):
     after = decode_cursor(cursor, 2)
     if after:
-        after = (datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
-    rows = await service.sent_letters(_db(request), who, after, limit)
+        try:
+            after = (datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
+        except (TypeError, ValueError) as exc:
+            raise Problem(422, "cursor ไม่ถูกต้อง ใช้ค่า next_cursor จากหน้าก่อน (invalid cursor)") from exc
+    rows = await service.sent_letters(_db(request), who, after, limit, clean(q) if q else None)
     next_cursor = encode_cursor(rows[-1]["sent_at"].isoformat(), rows[-1]["id"]) if len(rows) == limit else None
     return {"items": [_view(r) for r in rows], "next_cursor": next_cursor}
+
+
+@router.post("/letters/{letter_id}/cancel")
+async def cancel_letter(letter_id: uuid.UUID, body: ReasonRequest, request: Request, who: CurrentPrincipal):
+    return _view(await service.cancel_letter(_db(request), letter_id, body.reason, who))
+
+
+# ทะเบียนหนังสือส่ง: the send register, read per unit and year; where its numbering continues.
+
+
+@router.get("/registers/send")
+async def send_register(
+    request: Request,
+    who: CurrentPrincipal,
+    org_id: uuid.UUID,
+    year: int,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
+):
+    check_year(year)
+    after = decode_register_cursor(cursor, int, str)
+    rows = await service.send_register(_db(request), who, org_id, year, tuple(after) if after else None, limit)
+    next_cursor = encode_cursor(rows[-1]["register_no"], rows[-1]["register"]) if len(rows) == limit else None
+    return {"items": rows, "next_cursor": next_cursor}
+
+
+@router.put("/registers/send/next-number")
+async def set_send_next_number(body: NextNumberRequest, request: Request, who: CurrentPrincipal):
+    return await service.set_send_next_number(_db(request), who, body)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from services.intake import api
 from services.intake.adapters import tables
+from services.intake.consumers import consumers
 from shared.bus import Bus
 from shared.db import Database
 from shared.outbox import OutboxRelay
@@ -29,4 +30,5 @@ def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRu
         bus=bus,
         migrations=str(Path(__file__).parent / "migrations"),
         relay=OutboxRelay(db, tables.outbox, bus, NAME, settings.outbox_poll_seconds),
+        consumers=consumers(db),
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import asdict
 
 from sqlalchemy.exc import IntegrityError
 
 from services.intake.adapters import tables
-from services.intake.adapters.repository import LetterRepository
+from services.intake.adapters.repository import LetterRepository, SendRegisterRepository
 from services.intake.domain.letters import (
     LetterRefused,
     NewLetter,
@@ -20,12 +21,20 @@ from services.intake.domain.letters import (
     unique_recipients,
 )
 from shared import thai
-from shared.contracts import DeliveryRef, LetterSent
-from shared.counters import next_number
+from shared.contracts import DeliveryForwarded, DeliveryRef, LetterCancelled, LetterSent
+from shared.counters import NumberAlreadyIssued, next_number, set_next_number
 from shared.db import Database
 from shared.outbox import stage
 from shared.principal import Principal
 from shared.problems import Problem, not_found
+from shared.registers import (
+    NextNumberRequest,
+    already_issued,
+    check_admin,
+    check_scope,
+    check_settable_year,
+    register_subject,
+)
 from shared.web import correlation_id
 
 SOURCE = "sarabun/intake"
@@ -141,6 +150,86 @@ async def get_letter(db: Database, letter_id: uuid.UUID, who: Principal) -> dict
     return letter
 
 
-async def sent_letters(db: Database, who: Principal, after, limit: int) -> list[dict]:
+async def sent_letters(db: Database, who: Principal, after, limit: int, q: str | None = None) -> list[dict]:
     async with db.read() as session:
-        return await LetterRepository(session).sent_by(who.org_id, after, limit)
+        return await LetterRepository(session).sent_by(who.org_id, after, limit, q)
+
+
+async def cancel_letter(db: Database, letter_id: uuid.UUID, reason: str, who: Principal) -> dict:
+    """ยกเลิก: the letter keeps its number and register row, marked cancelled. The caller has recalled every
+    delivery first (routing refuses if any was registered)."""
+    async with db.transaction() as session:
+        repo = LetterRepository(session)
+        letter = await repo.sent_by_for_update(letter_id, who.org_id)
+        if letter is None:
+            raise not_found("หนังสือของหน่วยงานท่าน")
+        if letter["status"] != "cancelled":
+            now = thai.now()
+            await repo.mark_cancelled(letter_id, now, reason)
+            event = LetterCancelled(letter_id=letter_id, sender_org_id=who.org_id, reason=reason, cancelled_at=now)
+            envelope = event.envelope(
+                source=SOURCE, subject=str(letter_id), actor=who.user, correlation_id=correlation_id.get()
+            )
+            await stage(session, tables.outbox, envelope)
+    return await get_letter(db, letter_id, who)
+
+
+async def add_forwarded_recipients(session, envelope) -> None:
+    """`delivery.forwarded`: the new units may now read the letter (each sees only its own delivery)."""
+    event = DeliveryForwarded.model_validate(envelope.data)
+    await LetterRepository(session).add_recipients(
+        event.letter_id, [(d.delivery_id, d.recipient_org_id) for d in event.deliveries]
+    )
+
+
+# ทะเบียนหนังสือส่ง (the send register). Imported here, beside the use cases that need them.
+
+
+log = logging.getLogger("sarabun.intake")
+
+
+async def send_register(
+    db: Database, who: Principal, org_id: uuid.UUID, year: int, after: tuple[int, str] | None, limit: int
+) -> list[dict]:
+    """A unit's send register for one Buddhist-era year, both series (ordinary and ว), by number."""
+    check_scope(who, org_id)
+    async with db.read() as session:
+        rows = await SendRegisterRepository(session).rows(
+            org_id, (register_for(False), register_for(True)), year, after, limit
+        )
+    return [
+        {
+            "register": row["register"],
+            "register_no": row["register_no"],
+            "year": row["register_year"],
+            "doc_no": row["doc_no"],
+            "circular": row["circular"],
+            "sender_org_id": row["sender_org_id"],
+            "recipient_org_ids": row["recipient_org_ids"],
+            "subject": register_subject(who, row["subject"], row["secrecy"]),
+            "status": row["status"],
+            "sent_at": row["sent_at"],
+        }
+        for row in rows
+    ]
+
+
+async def set_send_next_number(db: Database, who: Principal, request: NextNumberRequest) -> dict:
+    """Where a unit's send register (or its ว series) continues this year; never below an issued number."""
+    check_admin(who)
+    check_settable_year(request.year)
+    org_id = request.org_id or who.org_id
+    register = register_for(request.series == "circular")
+    try:
+        async with db.transaction(notify=False) as session:
+            await set_next_number(session, tables.counters, org_id, register, request.year, request.next_number)
+    except NumberAlreadyIssued as issued:
+        raise already_issued(issued) from None
+    log.info("%s set the next number of %s %s/%s to %s", who.user, org_id, register, request.year, request.next_number)
+    return {
+        "register": "send",
+        "series": request.series,
+        "org_id": org_id,
+        "year": request.year,
+        "next_number": request.next_number,
+    }

@@ -13,11 +13,15 @@ from services.routing import service
 from shared.paging import decode_cursor, encode_cursor
 from shared.principal import CurrentPrincipal
 from shared.problems import Problem
+from shared.registers import PAGE_MAX, NextNumberRequest, check_year, decode_register_cursor
+from shared.schemas import AnnotationRequest, ForwardRequest, ReasonRequest, RecallRequest
 from shared.thai import clean
 
 router = APIRouter()
 
-Status = Literal["pending", "delivered", "received", "forwarded", "returned", "rejected", "recalled", "closed"]
+Status = Literal[
+    "pending", "delivered", "received", "forwarded", "returned", "rejected", "invalid", "recalled", "closed"
+]
 
 
 def _db(request: Request):
@@ -44,6 +48,11 @@ def _delivery(row: dict) -> dict:
         "receive_no": row["receive_no"],
         "receive_year": row["receive_year"],
         "received_by": row["received_by"],
+        "status_changed_at": row["status_changed_at"],
+        "reason": row["reason"],
+        "forwarded_from": row["forwarded_from"],
+        "forwarded_by": row["forwarded_by"],
+        "forward_note": row["forward_note"],
     }
 
 
@@ -71,6 +80,19 @@ async def check_orgs(body: OrgCheck, request: Request, who: CurrentPrincipal):
             errors=[{"field": "recipient_org_ids", "message": f"unknown: {u}"} for u in unknown],
         )
     return {"ok": True}
+
+
+@router.get("/groups")
+async def list_groups(request: Request, who: CurrentPrincipal):
+    return [
+        {"id": g["id"], "key": g["key"], "name": g["name"], "member_org_ids": g["member_org_ids"]}
+        for g in await service.list_groups(_db(request))
+    ]
+
+
+@router.post("/groups/expand")
+async def expand_groups(body: OrgCheck, request: Request, who: CurrentPrincipal):
+    return {"org_ids": await service.expand_groups(_db(request), body.ids)}
 
 
 @router.get("/deliveries")
@@ -106,3 +128,70 @@ async def inbox(
         last = rows[-1]
         next_cursor = encode_cursor(last["urgency_rank"], last["delivered_at"].isoformat(), str(last["id"]))
     return {"items": [_delivery(r) for r in rows], "next_cursor": next_cursor}
+
+
+def _annotation(row: dict) -> dict:
+    return {k: row[k] for k in ("id", "delivery_id", "author", "position", "text", "decision", "created_at")}
+
+
+@router.get("/deliveries/{delivery_id}/annotations")
+async def annotations(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipal):
+    return [_annotation(a) for a in await service.annotations_of(_db(request), delivery_id, who)]
+
+
+@router.post("/deliveries/{delivery_id}/annotations", status_code=201)
+async def annotate(delivery_id: uuid.UUID, body: AnnotationRequest, request: Request, who: CurrentPrincipal):
+    row = await service.annotate(_db(request), delivery_id, body.text, body.decision, body.position, who)
+    return _annotation(row)
+
+
+@router.post("/deliveries/{delivery_id}/forward")
+async def forward(delivery_id: uuid.UUID, body: ForwardRequest, request: Request, who: CurrentPrincipal):
+    result = await service.forward(_db(request), delivery_id, body.recipient_org_ids, body.note, who)
+    return {**_delivery(result), "forwarded_to": result["forwarded_to"]}
+
+
+@router.post("/deliveries/{delivery_id}/{action}")
+async def refuse(
+    delivery_id: uuid.UUID,
+    action: Literal["return", "reject", "report-invalid"],
+    body: ReasonRequest,
+    request: Request,
+    who: CurrentPrincipal,
+):
+    delivery = await service.refuse(_db(request), delivery_id, action.replace("-", "_"), body.reason, who)
+    return _delivery(delivery)
+
+
+@router.post("/letters/{letter_id}/recall")
+async def recall(letter_id: uuid.UUID, body: RecallRequest, request: Request, who: CurrentPrincipal):
+    return [_delivery(d) for d in await service.recall(_db(request), letter_id, body.recipient_org_ids, who)]
+
+
+@router.get("/letters/{letter_id}/pending")
+async def pending(letter_id: uuid.UUID, request: Request, who: CurrentPrincipal):
+    return [_delivery(d) for d in await service.pending(_db(request), letter_id, who)]
+
+
+# ทะเบียนหนังสือรับ: the receive register, read per unit and year; where its numbering continues.
+
+
+@router.get("/registers/receive")
+async def receive_register(
+    request: Request,
+    who: CurrentPrincipal,
+    org_id: uuid.UUID,
+    year: int,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
+):
+    check_year(year)
+    after = decode_register_cursor(cursor, int)
+    rows = await service.receive_register(_db(request), who, org_id, year, after[0] if after else None, limit)
+    next_cursor = encode_cursor(rows[-1]["register_no"]) if len(rows) == limit else None
+    return {"items": rows, "next_cursor": next_cursor}
+
+
+@router.put("/registers/receive/next-number")
+async def set_receive_next_number(body: NextNumberRequest, request: Request, who: CurrentPrincipal):
+    return await service.set_receive_next_number(_db(request), who, body)

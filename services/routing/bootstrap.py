@@ -26,6 +26,7 @@ def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRu
 
     async def seed() -> None:
         await service.seed_directory(db)
+        await service.seed_groups(db)
 
     return ServiceRuntime(
         name=NAME,

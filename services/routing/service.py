@@ -2,25 +2,54 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from services.routing.adapters import tables
-from services.routing.adapters.repository import DeliveryRepository, DirectoryRepository
+from services.routing.adapters.repository import (
+    AnnotationRepository,
+    DeliveryRepository,
+    DirectoryRepository,
+    GroupRepository,
+    ReceiveRegisterRepository,
+)
 from services.routing.domain.deliveries import (
     RECEIVE_REGISTER,
+    TRANSITIONS,
     URGENCY_RANK,
     DeliveryConflict,
-    already_received,
-    can_receive,
+    check_reason,
+    next_status,
+    receive_repeated,
 )
 from shared import thai
-from shared.contracts import DeliveryDelivered, DeliveryReceived, Envelope, LetterSent
-from shared.counters import next_number
+from shared.contracts import (
+    DeliveryAnnotated,
+    DeliveryDelivered,
+    DeliveryForwarded,
+    DeliveryRecalled,
+    DeliveryReceived,
+    DeliveryRef,
+    DeliveryRejected,
+    DeliveryReportedInvalid,
+    DeliveryReturned,
+    Envelope,
+    LetterSent,
+)
+from shared.counters import NumberAlreadyIssued, next_number, set_next_number
 from shared.db import Database
 from shared.outbox import stage
 from shared.principal import Principal
 from shared.problems import Problem, not_found
-from shared.seed import MOF
+from shared.registers import (
+    NextNumberRequest,
+    already_issued,
+    check_admin,
+    check_scope,
+    check_settable_year,
+    register_subject,
+)
+from shared.seed import GROUPS, MOF, org_id
 from shared.web import correlation_id
 
 SOURCE = "sarabun/routing"
@@ -42,6 +71,36 @@ async def seed_directory(db: Database) -> None:
                     "parent_id": parent,
                 }
             )
+
+
+async def seed_groups(db: Database) -> None:
+    async with db.transaction() as session:
+        repo = GroupRepository(session)
+        for group in GROUPS:
+            await repo.add_if_missing(
+                {"id": group.id, "key": group.key, "name": group.name}, [org_id(k) for k in group.members]
+            )
+
+
+async def list_groups(db: Database) -> list[dict]:
+    async with db.read() as session:
+        return await GroupRepository(session).all()
+
+
+async def expand_groups(db: Database, group_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The member units of the groups, each once, in directory order; 422 naming unknown groups."""
+    wanted = list(dict.fromkeys(group_ids))
+    async with db.read() as session:
+        repo = GroupRepository(session)
+        unknown = [str(g) for g in wanted if g not in await repo.existing(wanted)]
+        if unknown:
+            raise Problem(
+                422,
+                "ไม่พบกลุ่มผู้รับ (unknown recipient_group_ids)",
+                errors=[{"field": "recipient_group_ids", "message": f"unknown: {g}"} for g in unknown],
+            )
+        members = await repo.members(wanted)
+    return list(dict.fromkeys(org for g in wanted for org in members.get(g, [])))
 
 
 async def list_orgs(db: Database) -> list[dict]:
@@ -117,17 +176,15 @@ async def receive(db: Database, delivery_id: uuid.UUID, who: Principal) -> dict:
         delivery = await repo.for_recipient(delivery_id, who.org_id, lock=True)
         if delivery is None:
             raise not_found("หนังสือที่ส่งถึงหน่วยงานท่าน")
-        try:
-            can_receive(delivery["status"])
-        except DeliveryConflict as conflict:
-            raise Problem(409, str(conflict)) from None
-        if already_received(delivery["status"]):
+        if receive_repeated(delivery["status"]):
             return delivery
+        _move(delivery, "receive")
         received_at = thai.now()
         year = thai.buddhist_year(received_at)
         number = await next_number(session, tables.counters, who.org_id, RECEIVE_REGISTER, year)
         changes = {
             "status": "received",
+            "status_changed_at": received_at,
             "received_at": received_at,
             "receive_no": number,
             "receive_year": year,
@@ -157,3 +214,237 @@ async def deliveries_of_letters(db: Database, letter_ids: list[uuid.UUID], who: 
 async def inbox(db: Database, who: Principal, status: str | None, q: str | None, after, limit: int) -> list[dict]:
     async with db.read() as session:
         return await DeliveryRepository(session).inbox(who.org_id, status, q, after, limit)
+
+
+def _move(delivery: dict, action: str) -> str:
+    """The delivery's next state, or 409 naming its current one."""
+    try:
+        return next_status(action, delivery["status"])
+    except DeliveryConflict as conflict:
+        raise Problem(409, str(conflict)) from None
+
+
+def _require_reason(reason: str) -> None:
+    if refusal := check_reason(reason):
+        raise Problem(422, refusal, errors=[{"field": "reason", "message": refusal}])
+
+
+RECIPIENT_EVENTS = {"return": DeliveryReturned, "reject": DeliveryRejected, "report_invalid": DeliveryReportedInvalid}
+
+
+async def refuse(db: Database, delivery_id: uuid.UUID, action: str, reason: str, who: Principal) -> dict:
+    """คืนเรื่อง / ปฏิเสธ / แจ้งหนังสือผิด: the recipient sends it back with a reason; the sender sees why."""
+    _require_reason(reason)
+    async with db.transaction() as session:
+        repo = DeliveryRepository(session)
+        delivery = await repo.for_recipient(delivery_id, who.org_id, lock=True)
+        if delivery is None:
+            raise not_found("หนังสือที่ส่งถึงหน่วยงานท่าน")
+        changes = {"status": _move(delivery, action), "status_changed_at": thai.now(), "reason": reason}
+        await repo.update(delivery_id, **changes)
+        await stage(session, tables.outbox, _state_event(RECIPIENT_EVENTS[action], {**delivery, **changes}, who))
+    return {**delivery, **changes}
+
+
+async def recall(db: Database, letter_id: uuid.UUID, recipient_org_ids: list[uuid.UUID] | None, who: Principal):
+    """ดึงคืน: the sender withdraws the letter from recipients that have not registered it. All or nothing:
+    if any chosen delivery was already received, nothing is recalled and the answer is 409."""
+    async with db.transaction() as session:
+        repo = DeliveryRepository(session)
+        chosen = await repo.sent_by(letter_id, who.org_id, lock=True)
+        if not chosen:
+            raise not_found("หนังสือของหน่วยงานท่าน")
+        if recipient_org_ids is not None:
+            chosen = [d for d in chosen if d["recipient_org_id"] in set(recipient_org_ids)]
+            if len({d["recipient_org_id"] for d in chosen}) != len(set(recipient_org_ids)):
+                raise Problem(422, "หน่วยงานที่ระบุไม่ได้เป็นผู้รับหนังสือนี้ (not a recipient of this letter)")
+        now = thai.now()
+        for delivery in chosen:
+            if delivery["status"] == "recalled":
+                continue  # recalling again changes nothing
+            changes = {"status": _move(delivery, "recall"), "status_changed_at": now}
+            await repo.update(delivery["id"], **changes)
+            await stage(session, tables.outbox, _state_event(DeliveryRecalled, {**delivery, **changes}, who))
+    return await deliveries_of_letters(db, [letter_id], who)
+
+
+async def forward(db: Database, delivery_id: uuid.UUID, recipient_org_ids: list[uuid.UUID], note: str, who):
+    """ส่งต่อ: a registered letter passed on; each new unit gets its own delivery of the same letter (same
+    number), and the hop (who, to whom, when, note) is kept on the new delivery."""
+    targets = list(dict.fromkeys(recipient_org_ids))
+    if who.org_id in targets:
+        raise Problem(422, "ส่งต่อถึงหน่วยงานของตนเองไม่ได้ (cannot forward to own unit)")
+    async with db.transaction() as session:
+        repo = DeliveryRepository(session)
+        delivery = await repo.for_recipient(delivery_id, who.org_id, lock=True)
+        if delivery is None:
+            raise not_found("หนังสือที่ส่งถึงหน่วยงานท่าน")
+        status = _move(delivery, "forward")
+        holders = await repo.holders(delivery["letter_id"]) | {delivery["sender_org_id"]}
+        if already := [str(t) for t in targets if t in holders]:
+            raise Problem(409, f"หน่วยงานนี้มีหนังสือฉบับนี้อยู่แล้ว (already holds the letter): {', '.join(already)}")
+        now = thai.now()
+        await repo.update(delivery_id, status=status, status_changed_at=now)
+        refs = [DeliveryRef(delivery_id=uuid.uuid4(), recipient_org_id=t) for t in targets]
+        event = DeliveryForwarded(
+            delivery_id=delivery_id,
+            letter_id=delivery["letter_id"],
+            sender_org_id=delivery["sender_org_id"],
+            recipient_org_id=who.org_id,
+            note=note,
+            deliveries=refs,
+            occurred_at=now,
+        )
+        await stage(session, tables.outbox, _envelope(event, delivery_id, None, actor=who.user))
+        for ref in refs:
+            row = _forwarded_row(delivery, ref, who, note, now)
+            await repo.add_if_missing(row)
+            delivered = DeliveryDelivered(
+                delivery_id=ref.delivery_id,
+                letter_id=row["letter_id"],
+                sender_org_id=row["sender_org_id"],
+                recipient_org_id=ref.recipient_org_id,
+                delivered_at=now,
+            )
+            await stage(session, tables.outbox, _envelope(delivered, ref.delivery_id, None, actor=who.user))
+    return {**delivery, "status": status, "forwarded_to": [r.model_dump(mode="json") for r in refs]}
+
+
+def _forwarded_row(original: dict, ref: DeliveryRef, who: Principal, note: str, now) -> dict:
+    keep = (
+        "letter_id",
+        "sender_org_id",
+        "doc_no",
+        "subject",
+        "letter_type",
+        "urgency",
+        "urgency_rank",
+        "secrecy",
+        "circular",
+        "sent_at",
+    )
+    return {
+        **{k: original[k] for k in keep},
+        "id": ref.delivery_id,
+        "recipient_org_id": ref.recipient_org_id,
+        "status": "delivered",
+        "delivered_at": now,
+        "status_changed_at": now,
+        "forwarded_from": original["id"],
+        "forwarded_by": who.user,
+        "forward_note": note,
+    }
+
+
+def _state_event(cls, delivery: dict, who: Principal) -> Envelope:
+    event = cls(
+        delivery_id=delivery["id"],
+        letter_id=delivery["letter_id"],
+        sender_org_id=delivery["sender_org_id"],
+        recipient_org_id=delivery["recipient_org_id"],
+        status=delivery["status"],
+        reason=delivery.get("reason") or "",
+        occurred_at=delivery["status_changed_at"],
+    )
+    return _envelope(event, delivery["id"], None, actor=who.user)
+
+
+async def pending(db: Database, letter_id: uuid.UUID, who: Principal) -> list[dict]:
+    """Recipients that have not registered the letter yet (for the sender's follow-up)."""
+    rows = await deliveries_of_letters(db, [letter_id], who)
+    if not any(r["sender_org_id"] == who.org_id for r in rows):
+        raise not_found("หนังสือของหน่วยงานท่าน")
+    return [r for r in rows if r["status"] in TRANSITIONS["receive"].sources]
+
+
+# ทะเบียนหนังสือรับ (the receive register). Imported here, beside the use cases that need them.
+
+
+log = logging.getLogger("sarabun.routing")
+
+
+async def receive_register(db: Database, who: Principal, org_id: uuid.UUID, year: int, after: int | None, limit: int):
+    """A unit's receive register for one Buddhist-era year, by receive number."""
+    check_scope(who, org_id)
+    async with db.read() as session:
+        rows = await ReceiveRegisterRepository(session).rows(org_id, year, after, limit)
+    return [
+        {
+            "register": RECEIVE_REGISTER,
+            "register_no": row["receive_no"],
+            "year": row["receive_year"],
+            "delivery_id": row["id"],
+            "letter_id": row["letter_id"],
+            "doc_no": row["doc_no"],
+            "circular": row["circular"],
+            "sender_org_id": row["sender_org_id"],
+            "recipient_org_id": row["recipient_org_id"],
+            "subject": register_subject(who, row["subject"], row["secrecy"]),
+            "status": row["status"],
+            "sent_at": row["sent_at"],
+            "received_at": row["received_at"],
+            "received_by": row["received_by"],
+        }
+        for row in rows
+    ]
+
+
+async def set_receive_next_number(db: Database, who: Principal, request: NextNumberRequest) -> dict:
+    """Where a unit's receive register continues this year; never below an issued number."""
+    check_admin(who)
+    if request.series is not None:
+        message = "series ใช้กับทะเบียนหนังสือส่งเท่านั้น (series applies to the send register only)"
+        raise Problem(422, message, errors=[{"field": "series", "message": message}])
+    check_settable_year(request.year)
+    org_id = request.org_id or who.org_id
+    try:
+        async with db.transaction(notify=False) as session:
+            await set_next_number(session, tables.counters, org_id, RECEIVE_REGISTER, request.year, request.next_number)
+    except NumberAlreadyIssued as issued:
+        raise already_issued(issued) from None
+    log.info("%s set the next receive number of %s/%s to %s", who.user, org_id, request.year, request.next_number)
+    return {
+        "register": RECEIVE_REGISTER,
+        "series": None,
+        "org_id": org_id,
+        "year": request.year,
+        "next_number": request.next_number,
+    }
+
+
+async def annotate(db: Database, delivery_id: uuid.UUID, text: str, decision, position: str, who: Principal) -> dict:
+    """เกษียน: the receiving unit's officers add summaries and decisions; nothing is ever edited."""
+    async with db.transaction() as session:
+        delivery = await DeliveryRepository(session).for_recipient(delivery_id, who.org_id)
+        if delivery is None:
+            raise not_found("หนังสือที่ส่งถึงหน่วยงานท่าน")
+        row = {
+            "id": uuid.uuid4(),
+            "delivery_id": delivery_id,
+            "org_id": who.org_id,
+            "author": who.user,
+            "position": position,
+            "text": text,
+            "decision": decision,
+            "created_at": thai.now(),
+        }
+        await AnnotationRepository(session).add(row)
+        event = DeliveryAnnotated(
+            delivery_id=delivery_id,
+            letter_id=delivery["letter_id"],
+            sender_org_id=delivery["sender_org_id"],
+            recipient_org_id=who.org_id,
+            annotation_id=row["id"],
+            decision=decision,
+            annotated_at=row["created_at"],
+        )
+        await stage(session, tables.outbox, _envelope(event, delivery_id, None, actor=who.user))
+    return row
+
+
+async def annotations_of(db: Database, delivery_id: uuid.UUID, who: Principal) -> list[dict]:
+    """Visible to the receiving unit only."""
+    async with db.read() as session:
+        if await DeliveryRepository(session).for_recipient(delivery_id, who.org_id) is None:
+            raise not_found("หนังสือที่ส่งถึงหน่วยงานท่าน")
+        return await AnnotationRepository(session).of_delivery(delivery_id)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
 from services.storage import service
-from services.storage.domain.attachments import content_disposition
+from services.storage.domain.attachments import PDF, content_disposition, stamped_filename
 from shared.principal import CurrentPrincipal
 from shared.problems import Problem
 
@@ -83,6 +83,22 @@ async def content(attachment_id: uuid.UUID, request: Request, who: CurrentPrinci
             "Content-Length": str(attachment["size"]),
             "ETag": f'"{attachment["sha256"]}"',  # the content never changes under an id
             # The type was checked on the way in; browsers must not guess another one on the way out.
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/stamped/{delivery_id}")
+async def stamped(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipal):
+    """The copy of a received delivery's first PDF with the receipt stamp (ตรารับ), for the receiving unit."""
+    copy, chunks = await service.open_stamped(_db(request), _store(request), delivery_id, who)
+    return StreamingResponse(
+        chunks,
+        media_type=PDF,
+        headers={
+            "Content-Disposition": content_disposition(stamped_filename(copy["filename"])),
+            "Content-Length": str(copy["size"]),
+            "ETag": f'"{copy["sha256"]}"',  # rendered once per delivery and attachment, never changed after
             "X-Content-Type-Options": "nosniff",
         },
     )

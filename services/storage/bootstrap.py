@@ -39,6 +39,6 @@ def build(settings: Settings, bus: Bus, db: Database | None = None, store: Objec
         bus=bus,
         migrations=str(Path(__file__).parent / "migrations"),
         relay=OutboxRelay(db, tables.outbox, bus, NAME, settings.outbox_poll_seconds),
-        consumers=consumers.handlers(db),
+        consumers=consumers.handlers(db, store),
         startup=[store.ensure, make_spool_dir],
     )

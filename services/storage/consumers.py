@@ -1,4 +1,5 @@
-"""Storage's bus handlers: when a letter is sent, its recipients may read the attachments it carried."""
+"""Storage's bus handlers: when a letter is sent, its recipients may read the attachments it carried; when a
+recipient registers it (ลงรับ), its PDF attachments get that unit's receipt stamp (ตรารับ) on a copy."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.storage import service
 from services.storage.adapters import tables
 from shared.bus import MessageHandler
-from shared.contracts import Envelope, LetterSent
+from shared.contracts import DeliveryForwarded, DeliveryReceived, Envelope, LetterSent
 from shared.db import Database
+from shared.objectstore import ObjectStore
 from shared.outbox import once
 
 LETTER_SENT_QUEUE = "storage.letter-sent"
+DELIVERY_RECEIVED_QUEUE = "storage.delivery-received"
+DELIVERY_FORWARDED_QUEUE = "storage.delivery-forwarded"
 
 
 async def letter_sent(session: AsyncSession, envelope: Envelope) -> None:
@@ -19,5 +23,30 @@ async def letter_sent(session: AsyncSession, envelope: Envelope) -> None:
     await service.grant_to_recipients(session, LetterSent.model_validate(envelope.data))
 
 
-def handlers(db: Database) -> dict[str, MessageHandler]:
-    return {LETTER_SENT_QUEUE: once(db, tables.inbox, LETTER_SENT_QUEUE, letter_sent)}
+async def delivery_forwarded(session: AsyncSession, envelope: Envelope) -> None:
+    await service.grant_to_forwarded(session, DeliveryForwarded.model_validate(envelope.data))
+
+
+def delivery_received(db: Database, store: ObjectStore) -> MessageHandler:
+    """Renders the stamped copies first, outside any transaction, then records them together with the inbox
+    row. A redelivered message finds its copies recorded, renders nothing and is acknowledged as a duplicate;
+    a receipt that comes before its letter's `letter.sent` raises, and the bus tries it again later."""
+
+    async def handle(envelope: Envelope) -> None:
+        event = DeliveryReceived.model_validate(envelope.data)
+        rows = await service.render_stamped_copies(db, store, event)
+
+        async def record(session: AsyncSession, _envelope: Envelope) -> None:
+            await service.record_stamped_copies(session, rows)
+
+        await once(db, tables.inbox, DELIVERY_RECEIVED_QUEUE, record)(envelope)
+
+    return handle
+
+
+def handlers(db: Database, store: ObjectStore) -> dict[str, MessageHandler]:
+    return {
+        LETTER_SENT_QUEUE: once(db, tables.inbox, LETTER_SENT_QUEUE, letter_sent),
+        DELIVERY_RECEIVED_QUEUE: delivery_received(db, store),
+        DELIVERY_FORWARDED_QUEUE: once(db, tables.inbox, DELIVERY_FORWARDED_QUEUE, delivery_forwarded),
+    }

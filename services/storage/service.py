@@ -1,9 +1,12 @@
-"""Storage's use cases, each one unit of work: store an upload, read an attachment, check ownership, and let
-a letter's recipients read what it carried."""
+"""Storage's use cases, each one unit of work: store an upload, read an attachment, check ownership, let a
+letter's recipients read what it carried, and stamp the copies a receiving unit registered (ตรารับ)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import io
 import logging
 import tempfile
 import uuid
@@ -16,17 +19,20 @@ from typing import BinaryIO
 from services.storage.adapters import tables
 from services.storage.adapters.repository import AttachmentRepository
 from services.storage.domain.attachments import (
+    PDF,
     ZIP_CONTAINER,
     UploadRefused,
     clean_filename,
     office_type,
     refuse_type,
     sniff,
+    stamped_storage_key,
     storage_key,
 )
+from services.storage.domain.stamp import ReceiptStamp, StampError, stamp_pdf
 from services.storage.domain.upload import FormUpload
 from shared import thai
-from shared.contracts import AttachmentStored, LetterSent
+from shared.contracts import AttachmentStored, DeliveryForwarded, DeliveryReceived, LetterSent
 from shared.db import Database
 from shared.objectstore import ObjectStore
 from shared.outbox import stage
@@ -171,15 +177,19 @@ async def open_content(
     """The attachment and its bytes. The first chunk is read here, so a store that is away is answered with
     503 before any header is sent, instead of breaking off a download that has already begun."""
     attachment = await get_attachment(db, attachment_id, who)
-    chunks = store.stream(attachment["storage_key"])
+    return attachment, await _first_chunk_then_rest(store, attachment["storage_key"])
+
+
+async def _first_chunk_then_rest(store: ObjectStore, key: str) -> AsyncIterator[bytes]:
+    chunks = store.stream(key)
     try:
         first = await anext(chunks)
     except StopAsyncIteration:
         first = b""
     except Exception:  # noqa: BLE001 - whatever the store's SDK raises, the caller can only retry later
-        log.warning("object store could not read %s", attachment["storage_key"], exc_info=True)
+        log.warning("object store could not read %s", key, exc_info=True)
         raise _store_unavailable() from None
-    return attachment, _prepend(first, chunks)
+    return _prepend(first, chunks)
 
 
 async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -216,4 +226,100 @@ async def grant_to_recipients(session, event: LetterSent) -> None:
             [str(a) for a in carried if a not in owned],
         )
     recipients = {d.recipient_org_id for d in event.deliveries}
-    await repo.grant(owned, recipients, event.letter_id, thai.now())
+    now = thai.now()
+    await repo.grant(owned, recipients, event.letter_id, now)
+    await repo.record_letter(event.letter_id, [a for a in carried if a in owned], now)
+
+
+async def grant_to_forwarded(session, event: DeliveryForwarded) -> None:
+    """ส่งต่อ: the units a letter is forwarded to may read what it carried, like its first recipients."""
+    repo = AttachmentRepository(session)
+    if not await repo.letter_known(event.letter_id):
+        raise LetterNotHandledYet(f"letter {event.letter_id} not recorded yet")
+    recipients = {d.recipient_org_id for d in event.deliveries}
+    await repo.grant(await repo.carried_by(event.letter_id), recipients, event.letter_id, thai.now())
+
+
+class LetterNotHandledYet(Exception):
+    """A receipt arrived before the `letter.sent` that says what the letter carried. The bus delivers each
+    queue in its own order, so this is a race, not an error: the receipt is retried later."""
+
+
+async def render_stamped_copies(db: Database, store: ObjectStore, event: DeliveryReceived) -> list[dict]:
+    """Renders and stores the receipt-stamped copies a registered delivery calls for, and returns their rows
+    for the caller to record. Copies already recorded are not rendered again.
+
+    Runs outside any transaction: rendering takes CPU time, and a transaction held open meanwhile would keep
+    every other writer waiting (SQLite has one writer). An object put here whose row is then not committed is
+    rendered again to the same bytes under the same key when the message is retried, so nothing is left over.
+    """
+    async with db.read() as session:
+        repo = AttachmentRepository(session)
+        if not await repo.letter_known(event.letter_id):
+            raise LetterNotHandledYet(f"letter {event.letter_id} not handled yet; receipt {event.delivery_id} waits")
+        pending = await repo.pdfs_to_stamp(event.letter_id, event.recipient_org_id, event.delivery_id)
+    stamp = ReceiptStamp(unit_name=event.recipient_org_name, receive_no=event.receive_no, received_at=event.received_at)
+    rows = []
+    for attachment in pending:
+        row = await _stamp_copy(store, attachment, stamp, event)
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+async def _stamp_copy(
+    store: ObjectStore, attachment: dict, stamp: ReceiptStamp, event: DeliveryReceived
+) -> dict | None:
+    original = await _read_object(store, attachment["storage_key"], attachment["size"])
+    if hashlib.sha256(original).hexdigest() != attachment["sha256"]:
+        # The stored bytes are not the ones that were uploaded; stamping them would certify something else.
+        log.error("attachment %s does not match its SHA-256; not stamped", attachment["id"])
+        return None
+    try:
+        stamped = await asyncio.to_thread(stamp_pdf, original, stamp)
+    except StampError as exc:
+        # Detected as a PDF on upload but not one that can be drawn on: the original stays readable, and a
+        # retry would fail the same way, so the receipt goes on without a stamped copy of this file.
+        log.warning("attachment %s of letter %s not stamped: %s", attachment["id"], event.letter_id, exc)
+        return None
+    key = stamped_storage_key(event.delivery_id, attachment["id"])
+    # A store that is away raises here and the message is retried: the copy is owed, not impossible.
+    await store.put(key, io.BytesIO(stamped), len(stamped), PDF)
+    return {
+        "delivery_id": event.delivery_id,
+        "attachment_id": attachment["id"],
+        "recipient_org_id": event.recipient_org_id,
+        "ordinal": attachment["ordinal"],
+        "storage_key": key,
+        "sha256": hashlib.sha256(stamped).hexdigest(),
+        "size": len(stamped),
+        "created_at": thai.now(),
+    }
+
+
+async def _read_object(store: ObjectStore, key: str, size: int) -> bytes:
+    """The whole object (pypdf needs to seek), refusing to hold more than the size recorded for it."""
+    data = bytearray()
+    # Closed on leaving early too, so the file or the S3 response is released at once.
+    async with contextlib.aclosing(store.stream(key)) as chunks:
+        async for chunk in chunks:
+            data += chunk
+            if len(data) > size:
+                break
+    return bytes(data)
+
+
+async def record_stamped_copies(session, rows: list[dict]) -> None:
+    """Runs inside the consumer's unit of work, so the copies and the inbox row commit together."""
+    await AttachmentRepository(session).add_stamped(rows)
+
+
+async def open_stamped(
+    db: Database, store: ObjectStore, delivery_id: uuid.UUID, who: Principal
+) -> tuple[dict, AsyncIterator[bytes]]:
+    """The stamped copy of a delivery and its bytes, for the unit that received it only."""
+    async with db.read() as session:
+        copy = await AttachmentRepository(session).get_stamped(delivery_id, who.org_id)
+    if copy is None:
+        raise not_found("สำเนาประทับตรารับ")
+    return copy, await _first_chunk_then_rest(store, copy["storage_key"])

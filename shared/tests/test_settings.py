@@ -17,3 +17,14 @@ def test_outside_demo_mode_default_secrets_are_refused(monkeypatch):
     with pytest.raises(ValidationError, match="SARABUN_SERVICE_SECRET"):
         Settings(jwt_secret="j" * 40, service_secret="short")
     assert Settings(jwt_secret="j" * 40, service_secret="s" * 40).demo is False
+
+
+def test_thai_text_is_composed_and_stripped_of_disguising_characters():
+    from shared.thai import clean, date_th
+
+    assert clean("น\u0e4d\u0e49\u0e32") == "น้ำ" and clean("การน\u0e4d\u0e32ส่ง") == "การนำส่ง"
+    assert clean("e\u0301") == "é"
+    assert clean("\u202eabc\u0000 ") == "abc" and clean("บรรทัด\nใหม่") == "บรรทัด\nใหม่"
+    from datetime import UTC, datetime
+
+    assert date_th(datetime(2026, 11, 23, 18, 0, tzinfo=UTC)) == "24 พฤศจิกายน 2569"  # Bangkok is UTC+7

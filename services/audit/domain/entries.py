@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.audit.domain.log import canonical_json, leaf_hash, utc_text
-from shared.contracts import EVENTS, AttachmentStored, DeliveryDelivered, DeliveryReceived, Envelope, LetterSent
+from shared.contracts import (
+    EVENTS,
+    AttachmentStored,
+    DeliveryAnnotated,
+    DeliveryDelivered,
+    DeliveryForwarded,
+    DeliveryReceived,
+    DeliveryStateChanged,
+    Envelope,
+    LetterCancelled,
+    LetterSent,
+)
 
 # Bumped if the mapping from events to entries ever changes, so old and new leaves can be told apart.
 ENTRY_VERSION = 1
@@ -57,6 +68,14 @@ def leaf_for(envelope: Envelope) -> Leaf:
         return _letter_sent(envelope, event)
     if isinstance(event, DeliveryDelivered | DeliveryReceived):
         return _delivery(envelope, event)
+    if isinstance(event, DeliveryStateChanged):
+        return _state_change(envelope, event)
+    if isinstance(event, DeliveryForwarded):
+        return _forwarded(envelope, event)
+    if isinstance(event, DeliveryAnnotated):
+        return _annotated(envelope, event)
+    if isinstance(event, LetterCancelled):
+        return _cancelled(envelope, event)
     if isinstance(event, AttachmentStored):
         return _attachment(envelope, event)
     return _unknown(envelope)  # a contract added to shared/ before this mapping learnt it
@@ -131,6 +150,87 @@ def _delivery(envelope: Envelope, event: DeliveryDelivered | DeliveryReceived) -
         org_id=event.recipient_org_id,  # the recipient is the one acting on its delivery
         entry=_entry(envelope, occurred_at, facts),
         parties=parties,
+    )
+
+
+def _state_change(envelope: Envelope, event: DeliveryStateChanged) -> Leaf:
+    """Recalled, returned, rejected, reported invalid. The clerk's reason is free text and stays out."""
+    facts = {
+        "letter_id": str(event.letter_id),
+        "delivery_id": str(event.delivery_id),
+        "sender_org_id": str(event.sender_org_id),
+        "recipient_org_id": str(event.recipient_org_id),
+        "status": event.status,
+    }
+    recalled = event.status == "recalled"  # the sender acts on a recall, the recipient on the others
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=event.occurred_at,
+        letter_id=event.letter_id,
+        delivery_id=event.delivery_id,
+        org_id=event.sender_org_id if recalled else event.recipient_org_id,
+        entry=_entry(envelope, event.occurred_at, facts),
+        parties=(Party(event.sender_org_id, SENDER), Party(event.recipient_org_id, RECIPIENT, event.delivery_id)),
+    )
+
+
+def _forwarded(envelope: Envelope, event: DeliveryForwarded) -> Leaf:
+    facts = {
+        "letter_id": str(event.letter_id),
+        "delivery_id": str(event.delivery_id),
+        "sender_org_id": str(event.sender_org_id),
+        "recipient_org_id": str(event.recipient_org_id),
+        "deliveries": [
+            {"delivery_id": str(d.delivery_id), "recipient_org_id": str(d.recipient_org_id)} for d in event.deliveries
+        ],
+    }
+    parties = (Party(event.sender_org_id, SENDER), Party(event.recipient_org_id, RECIPIENT, event.delivery_id))
+    parties += tuple(Party(d.recipient_org_id, RECIPIENT, d.delivery_id) for d in event.deliveries)
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=event.occurred_at,
+        letter_id=event.letter_id,
+        delivery_id=event.delivery_id,
+        org_id=event.recipient_org_id,
+        entry=_entry(envelope, event.occurred_at, facts),
+        parties=parties,
+    )
+
+
+def _annotated(envelope: Envelope, event: DeliveryAnnotated) -> Leaf:
+    """That an annotation was made, and its decision; its text stays in routing."""
+    facts = {
+        "letter_id": str(event.letter_id),
+        "delivery_id": str(event.delivery_id),
+        "recipient_org_id": str(event.recipient_org_id),
+        "annotation_id": str(event.annotation_id),
+        "decision": event.decision,
+    }
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=event.annotated_at,
+        letter_id=event.letter_id,
+        delivery_id=event.delivery_id,
+        org_id=event.recipient_org_id,
+        entry=_entry(envelope, event.annotated_at, facts),
+        parties=(Party(event.sender_org_id, SENDER), Party(event.recipient_org_id, RECIPIENT, event.delivery_id)),
+    )
+
+
+def _cancelled(envelope: Envelope, event: LetterCancelled) -> Leaf:
+    facts = {"letter_id": str(event.letter_id), "sender_org_id": str(event.sender_org_id)}
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=event.cancelled_at,
+        letter_id=event.letter_id,
+        delivery_id=None,
+        org_id=event.sender_org_id,
+        entry=_entry(envelope, event.cancelled_at, facts),
+        parties=(Party(event.sender_org_id, SENDER),),
     )
 
 

@@ -151,11 +151,11 @@ def test_attachment_leaf_acts_for_the_uploading_org_and_keeps_the_hash():
 
 
 def test_unknown_event_type_is_logged_without_its_data():
-    envelope = Envelope(type="delivery.returned.v1", source="test", actor="rd.clerk", data={"reason": SUBJECT})
+    envelope = Envelope(type="delivery.teleported.v1", source="test", actor="rd.clerk", data={"reason": SUBJECT})
     leaf = leaf_for(envelope)
     facts = json.loads(leaf.entry)
     assert SUBJECT not in leaf.entry.decode()
-    assert facts["type"] == "delivery.returned.v1"
+    assert facts["type"] == "delivery.teleported.v1"
     assert facts["event_id"] == str(envelope.id)
     assert (leaf.letter_id, leaf.org_id, leaf.parties) == (None, None, ())
 

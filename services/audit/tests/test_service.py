@@ -331,10 +331,10 @@ async def test_no_subject_text_is_stored(audit: Audit, tmp_path):
 
 
 async def test_an_unknown_event_type_is_logged_without_its_data(audit: Audit):
-    newer = Envelope(type="delivery.returned.v1", source="test", actor="rd.clerk", data={"reason": SUBJECT})
+    newer = Envelope(type="delivery.teleported.v1", source="test", actor="rd.clerk", data={"reason": SUBJECT})
     await audit.bus.publish(newer)
     found = await audit.settle(1)
-    assert [leaf["type"] for leaf in found] == ["delivery.returned.v1"]
+    assert [leaf["type"] for leaf in found] == ["delivery.teleported.v1"]
     facts = json.loads(base64.b64decode(found[0]["entry"]))
     assert facts["event_id"] == str(newer.id)
     assert "reason" not in facts and SUBJECT not in json.dumps(facts, ensure_ascii=False)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, exists, insert, or_, select, tuple_
+from sqlalchemy import and_, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.adapters.tables import idempotency_keys, letters, recipients
+from shared.db import insert_ignore
 
 
 def _readable(org_id: uuid.UUID):
@@ -30,6 +31,35 @@ class LetterRepository:
                 for i, (d, org) in enumerate(deliveries)
             ],
         )
+
+    async def sent_by_for_update(self, letter_id: uuid.UUID, org_id: uuid.UUID) -> dict | None:
+        query = select(letters).where(letters.c.id == letter_id, letters.c.sender_org_id == org_id)
+        row = (await self.session.execute(query.with_for_update())).mappings().first()
+        return dict(row) if row else None
+
+    async def mark_cancelled(self, letter_id: uuid.UUID, when, reason: str) -> None:
+        await self.session.execute(
+            update(letters)
+            .where(letters.c.id == letter_id)
+            .values(status="cancelled", cancelled_at=when, cancel_reason=reason)
+        )
+
+    async def add_recipients(self, letter_id: uuid.UUID, deliveries: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        """Recipients added after sending (by forwarding); a repeat adds nothing."""
+        count = select(func.count()).select_from(recipients).where(recipients.c.letter_id == letter_id)
+        position = (await self.session.execute(count)).scalar_one()
+        for offset, (delivery_id, org_id) in enumerate(deliveries):
+            await self.session.execute(
+                insert_ignore(
+                    self.session,
+                    recipients,
+                    delivery_id=delivery_id,
+                    letter_id=letter_id,
+                    recipient_org_id=org_id,
+                    position=position + offset,
+                    forwarded=True,
+                )
+            )
 
     async def get_readable(self, letter_id: uuid.UUID, org_id: uuid.UUID) -> dict | None:
         row = (
@@ -55,8 +85,14 @@ class LetterRepository:
         rows = await self.session.execute(select(letters.c.id).where(letters.c.id.in_(ids), _readable(org_id)))
         return len(rows.all())
 
-    async def sent_by(self, org_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[dict]:
+    async def sent_by(
+        self, org_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int, q: str | None = None
+    ) -> list[dict]:
         query = select(letters).where(letters.c.sender_org_id == org_id)
+        if q:  # a fragment of the subject or the number, anywhere, mid-word too (see shared/search.py)
+            query = query.where(
+                or_(letters.c.subject.contains(q, autoescape=True), letters.c.doc_no.contains(q, autoescape=True))
+            )
         if after:
             query = query.where(tuple_(letters.c.sent_at, letters.c.id) < tuple_(*after))
         query = query.order_by(letters.c.sent_at.desc(), letters.c.id.desc()).limit(limit)
@@ -80,3 +116,53 @@ class LetterRepository:
         await self.session.execute(
             insert(idempotency_keys).values(org_id=org_id, key=key, request_hash=request_hash, letter_id=letter_id)
         )
+
+
+class SendRegisterRepository:
+    """ทะเบียนหนังสือส่ง: one unit's sent letters of one year, every series, by register number. Cancelled
+    letters stay in it with their numbers."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def rows(
+        self, org_id: uuid.UUID, registers: tuple[str, ...], year: int, after: tuple[int, str] | None, limit: int
+    ) -> list[dict]:
+        # The series share one listing, so (register_no, register) is the key: ordinary 1, ว 1, ordinary 2, ...
+        key = tuple_(letters.c.register_no, letters.c.register)
+        query = select(
+            letters.c.id,
+            letters.c.register,
+            letters.c.register_no,
+            letters.c.register_year,
+            letters.c.doc_no,
+            letters.c.sender_org_id,
+            letters.c.subject,
+            letters.c.secrecy,
+            letters.c.circular,
+            letters.c.status,
+            letters.c.sent_at,
+        ).where(
+            letters.c.sender_org_id == org_id,
+            letters.c.register.in_(registers),
+            letters.c.register_year == year,
+        )
+        if after:
+            query = query.where(key > tuple_(*after))
+        rows = [dict(r) for r in (await self.session.execute(query.order_by(*key.clauses).limit(limit))).mappings()]
+        addressed = await self._recipients([r["id"] for r in rows])
+        return [{**r, "recipient_org_ids": addressed.get(r["id"], [])} for r in rows]
+
+    async def _recipients(self, letter_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Each letter's recipients in the order the sender listed them, in one query for the whole page."""
+        if not letter_ids:
+            return {}
+        rows = await self.session.execute(
+            select(recipients.c.letter_id, recipients.c.recipient_org_id)
+            .where(recipients.c.letter_id.in_(letter_ids), recipients.c.forwarded.is_(False))
+            .order_by(recipients.c.letter_id, recipients.c.position)
+        )
+        found: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for row in rows:
+            found.setdefault(row.letter_id, []).append(row.recipient_org_id)
+        return found

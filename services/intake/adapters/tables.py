@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 
 from shared.counters import counters_table
@@ -44,6 +45,9 @@ letters = Table(
     Column("status", String(16), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=False),
     Column("sent_by", String(100), nullable=False),
+    # ยกเลิก: the row and its number stay; only these mark it cancelled.
+    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("cancel_reason", Text, nullable=True),
     UniqueConstraint("sender_org_id", "register", "register_year", "register_no", name="uq_letters_register_no"),
     Index("ix_letters_sender_sent", "sender_org_id", "sent_at"),
 )
@@ -55,6 +59,8 @@ recipients = Table(
     Column("letter_id", Uuid, ForeignKey("letters.id"), nullable=False, index=True),
     Column("recipient_org_id", Uuid, nullable=False, index=True),
     Column("position", Integer, nullable=False),
+    # True for units the letter reached by forwarding (ส่งต่อ): readers, but not addressees of the sender.
+    Column("forwarded", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("letter_id", "recipient_org_id", name="uq_recipient_once"),
 )
 

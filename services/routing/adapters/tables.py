@@ -1,6 +1,6 @@
 """Routing's tables: the directory of agencies, deliveries (inboxes), receive register counters, outbox, inbox."""
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, Uuid
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, Uuid
 
 from shared.counters import counters_table
 from shared.outbox import inbox_table, outbox_table
@@ -16,6 +16,22 @@ orgs = Table(
     Column("name", Text, nullable=False),
     Column("kind", String(16), nullable=False),  # ministry | ops | department | division
     Column("parent_id", Uuid, nullable=True),
+)
+
+# A circular's recipient list (กลุ่มผู้รับหนังสือเวียน), e.g. every department of the ministry.
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", Uuid, ForeignKey("groups.id"), primary_key=True),
+    Column("org_id", Uuid, ForeignKey("orgs.id"), primary_key=True),
 )
 
 deliveries = Table(
@@ -39,9 +55,29 @@ deliveries = Table(
     Column("receive_no", Integer, nullable=True),
     Column("receive_year", Integer, nullable=True),  # Buddhist era
     Column("received_by", String(100), nullable=True),
+    Column("status_changed_at", DateTime(timezone=True), nullable=True),
+    Column("reason", Text, nullable=True),  # why it was returned, rejected, reported invalid or recalled
+    # A forwarded delivery remembers its hop: from which delivery, by whom, with what note (ส่งต่อ).
+    Column("forwarded_from", Uuid, nullable=True),
+    Column("forwarded_by", String(100), nullable=True),
+    Column("forward_note", Text, nullable=True),
     Index("ix_deliveries_inbox", "recipient_org_id", "urgency_rank", "delivered_at"),
 )
 
 counters = counters_table(metadata)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+# เกษียนหนังสือ: officers' summaries and superiors' decisions on a received letter; append-only.
+annotations = Table(
+    "annotations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("delivery_id", Uuid, ForeignKey("deliveries.id"), nullable=False, index=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("author", String(100), nullable=False),
+    Column("position", Text, nullable=False),  # ตำแหน่ง of the author, as signed
+    Column("text", Text, nullable=False),
+    Column("decision", String(32), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

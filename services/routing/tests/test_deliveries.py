@@ -1,20 +1,63 @@
-"""Rules of a delivery."""
+"""The delivery state machine."""
 
 import pytest
 
-from services.routing.domain.deliveries import DeliveryConflict, already_received, can_receive
+from services.routing.domain.deliveries import (
+    TRANSITIONS,
+    DeliveryConflict,
+    check_reason,
+    next_status,
+    receive_repeated,
+)
 
 
-@pytest.mark.parametrize("status", ["delivered", "received"])
-def test_a_delivered_letter_can_be_received_and_repeating_is_harmless(status):
-    assert can_receive(status)
+@pytest.mark.parametrize(
+    ("action", "source", "target"),
+    [
+        ("receive", "delivered", "received"),
+        ("forward", "received", "forwarded"),
+        ("return", "delivered", "returned"),
+        ("return", "received", "returned"),
+        ("reject", "delivered", "rejected"),
+        ("report_invalid", "delivered", "invalid"),
+        ("recall", "delivered", "recalled"),
+        ("recall", "pending", "recalled"),
+    ],
+)
+def test_allowed_transitions(action, source, target):
+    assert next_status(action, source) == target
 
 
-@pytest.mark.parametrize("status", ["pending", "returned", "rejected", "recalled", "forwarded", "closed"])
-def test_other_states_cannot_be_received(status):
-    with pytest.raises(DeliveryConflict):
-        can_receive(status)
+@pytest.mark.parametrize(
+    ("action", "source"),
+    [
+        ("recall", "received"),  # the regulation: only from recipients that have not registered it
+        ("reject", "received"),
+        ("report_invalid", "received"),
+        ("forward", "delivered"),  # forward only what was registered
+        ("receive", "recalled"),
+        ("receive", "rejected"),
+        ("forward", "forwarded"),
+    ],
+)
+def test_illegal_transitions_name_the_current_state(action, source):
+    with pytest.raises(DeliveryConflict) as conflict:
+        next_status(action, source)
+    assert conflict.value.status == source and source in str(conflict.value)
 
 
-def test_only_received_counts_as_received():
-    assert already_received("received") and not already_received("delivered")
+def test_every_target_is_a_known_state_and_sides_are_named():
+    from services.routing.domain.deliveries import STATUSES
+
+    for transition in TRANSITIONS.values():
+        assert transition.target in STATUSES and transition.sources <= set(STATUSES)
+        assert transition.by in ("sender", "recipient")
+
+
+def test_receiving_twice_is_a_repeat_not_a_conflict():
+    assert receive_repeated("received") and not receive_repeated("delivered")
+
+
+def test_reasons_are_required_and_bounded():
+    assert check_reason("ส่งผิดหน่วยงาน") is None
+    assert check_reason("   ") and check_reason("ก" * 1001)

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import and_, exists, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.storage.adapters.tables import attachments, grants
+from services.storage.adapters.tables import attachments, grants, letter_attachments, sent_letters, stamped_copies
+from services.storage.domain.attachments import PDF
 from shared.db import insert_ignore
 
 
@@ -49,3 +50,54 @@ class AttachmentRepository:
         if rows:
             # One statement for every pair: a circular letter may carry many attachments to many units.
             await self.session.execute(insert_ignore(self.session, grants), rows)
+
+    async def record_letter(self, letter_id: uuid.UUID, attachment_ids: list[uuid.UUID], at: datetime) -> None:
+        """Remembers that a letter was handled and which attachments it carried, in the letter's order."""
+        await self.session.execute(insert_ignore(self.session, sent_letters, letter_id=letter_id, recorded_at=at))
+        rows = [{"letter_id": letter_id, "attachment_id": a, "ordinal": i} for i, a in enumerate(attachment_ids)]
+        if rows:
+            await self.session.execute(insert_ignore(self.session, letter_attachments), rows)
+
+    async def carried_by(self, letter_id: uuid.UUID) -> set[uuid.UUID]:
+        query = select(letter_attachments.c.attachment_id).where(letter_attachments.c.letter_id == letter_id)
+        return set((await self.session.execute(query)).scalars())
+
+    async def letter_known(self, letter_id: uuid.UUID) -> bool:
+        query = select(sent_letters.c.letter_id).where(sent_letters.c.letter_id == letter_id)
+        return (await self.session.execute(query)).first() is not None
+
+    async def pdfs_to_stamp(self, letter_id: uuid.UUID, org_id: uuid.UUID, delivery_id: uuid.UUID) -> list[dict]:
+        """The PDFs a letter carried that the receiving unit may read and whose stamped copy for this delivery
+        is not recorded yet, in the letter's order."""
+        carried = and_(
+            letter_attachments.c.attachment_id == attachments.c.id, letter_attachments.c.letter_id == letter_id
+        )
+        granted = exists().where(and_(grants.c.attachment_id == attachments.c.id, grants.c.org_id == org_id))
+        stamped = exists().where(
+            and_(stamped_copies.c.attachment_id == attachments.c.id, stamped_copies.c.delivery_id == delivery_id)
+        )
+        query = (
+            select(attachments, letter_attachments.c.ordinal)
+            .join(letter_attachments, carried)
+            .where(attachments.c.content_type == PDF, granted, ~stamped)
+            .order_by(letter_attachments.c.ordinal, attachments.c.created_at, attachments.c.id)
+        )
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def add_stamped(self, rows: list[dict]) -> None:
+        """Records stamped copies; one already recorded for the same delivery and attachment stays as it was."""
+        if rows:
+            await self.session.execute(insert_ignore(self.session, stamped_copies), rows)
+
+    async def get_stamped(self, delivery_id: uuid.UUID, org_id: uuid.UUID) -> dict | None:
+        """The first stamped copy of a delivery (in the letter's order), only for the unit that received it, with
+        the original's filename."""
+        query = (
+            select(stamped_copies, attachments.c.filename)
+            .join(attachments, attachments.c.id == stamped_copies.c.attachment_id)
+            .where(stamped_copies.c.delivery_id == delivery_id, stamped_copies.c.recipient_org_id == org_id)
+            .order_by(stamped_copies.c.ordinal, stamped_copies.c.attachment_id)
+            .limit(1)
+        )
+        row = (await self.session.execute(query)).mappings().first()
+        return dict(row) if row else None

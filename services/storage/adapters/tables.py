@@ -1,7 +1,7 @@
-"""Storage's tables: attachments (metadata only; the bytes are in the object store), read grants, outbox,
-inbox."""
+"""Storage's tables: attachments (metadata only; the bytes are in the object store), read grants, the letters
+that carried them, stamped copies, outbox, inbox."""
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, MetaData, String, Table, Uuid
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Uuid
 
 from shared.outbox import inbox_table, outbox_table
 
@@ -30,6 +30,43 @@ grants = Table(
     Column("org_id", Uuid, primary_key=True, index=True),
     Column("letter_id", Uuid, nullable=False),  # the first letter that granted it, to explain why
     Column("granted_at", DateTime(timezone=True), nullable=False),
+)
+
+# Letters whose `letter.sent` storage has handled. A receipt for a letter not here yet means that event is
+# still on its way (the bus delivers each queue in its own order), so the receipt waits and is retried; a
+# letter that carried no attachment is here too, so its receipt does not wait for grants that never come.
+sent_letters = Table(
+    "sent_letters",
+    metadata,
+    Column("letter_id", Uuid, primary_key=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# Which attachments each letter carried (those its sender owned). A grant names only the first letter that
+# let a unit read an attachment; this names every letter, so a second letter carrying the same file gets
+# its own receipt stamp too.
+letter_attachments = Table(
+    "letter_attachments",
+    metadata,
+    Column("letter_id", Uuid, ForeignKey("sent_letters.letter_id"), primary_key=True),
+    Column("attachment_id", Uuid, ForeignKey("attachments.id"), primary_key=True),
+    Column("ordinal", Integer, nullable=False),  # its place in the letter's list: the first is the main document
+)
+
+# Copies of a received letter's PDF attachments with the recipient's receipt stamp (ตรารับ). The original
+# object is never changed; a copy is its own object, keyed by ids only, and at most one per delivery and
+# attachment.
+stamped_copies = Table(
+    "stamped_copies",
+    metadata,
+    Column("delivery_id", Uuid, primary_key=True),
+    Column("attachment_id", Uuid, ForeignKey("attachments.id"), primary_key=True),
+    Column("recipient_org_id", Uuid, nullable=False),  # the only unit that may read the copy
+    Column("ordinal", Integer, nullable=False),  # the original's place in the letter: the first is shown first
+    Column("storage_key", String(200), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 outbox = outbox_table(metadata)

@@ -111,6 +111,24 @@ def storage_key(attachment_id: uuid.UUID) -> str:
     return f"attachments/{attachment_id}"
 
 
+def stamped_storage_key(delivery_id: uuid.UUID, attachment_id: uuid.UUID) -> str:
+    """Where a receipt-stamped copy lives: named by ids only, so rendering it again after a crash overwrites the
+    same object instead of leaving another behind."""
+    return f"stamped/{delivery_id}/{attachment_id}"
+
+
+STAMPED_SUFFIX = "-ตรารับ"
+
+
+def stamped_filename(original: str) -> str:
+    """`หนังสือเชิญ.pdf` -> `หนังสือเชิญ-ตรารับ.pdf`: the copy is told apart from the original at a glance."""
+    stem, dot, extension = original.rpartition(".")
+    if not dot or not stem or extension.lower() != "pdf":
+        stem = original
+    stem = stem[: MAX_FILENAME - len(STAMPED_SUFFIX) - len(".pdf")] or FALLBACK_NAME
+    return f"{stem}{STAMPED_SUFFIX}.pdf"
+
+
 def content_disposition(filename: str) -> str:
     """`attachment; filename="ascii"; filename*=UTF-8''...` (RFC 6266 with RFC 8187): every client gets a
     safe ASCII name, and those that read `filename*` get the Thai name exactly."""

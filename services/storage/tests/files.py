@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime
 
 BOUNDARY = "sarabun-test-boundary-7d1f"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
@@ -70,3 +71,25 @@ def multipart(
         + b"\r\n"
     )
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+
+
+def real_pdf(pages: int = 1, *, size: tuple[float, float] = (595.28, 841.89), rotate: int = 0) -> bytes:
+    """A well-formed PDF with `pages` pages of A4 (in points), each saying which page it is in a core font.
+    `rotate` sets page 1's /Rotate, as a scanner does for a landscape page."""
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+
+    document = FPDF(unit="pt", format=size)
+    document.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
+    document.set_font("Helvetica", size=14)
+    for number in range(1, pages + 1):
+        document.add_page()
+        document.text(72, 100, f"Original page {number} of {pages}")
+    data = bytes(document.output())
+    if not rotate:
+        return data
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.pages[0].rotate(rotate)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
