@@ -176,6 +176,39 @@ class LetterCancelled(Event):
     cancelled_at: datetime
 
 
+class ClassifiedViewed(Event):
+    """Someone read the content of a classified letter (ลับ, ลับมาก): every such view is logged."""
+
+    TYPE: ClassVar[str] = "letter.viewed.v1"
+    letter_id: uuid.UUID
+    org_id: uuid.UUID
+    secrecy: Secrecy
+    viewed_at: datetime
+
+
+class AttachmentDownloaded(Event):
+    """Someone downloaded an attachment of a classified letter."""
+
+    TYPE: ClassVar[str] = "attachment.downloaded.v1"
+    attachment_id: uuid.UUID
+    letter_id: uuid.UUID | None = None
+    org_id: uuid.UUID
+    secrecy: Secrecy
+    downloaded_at: datetime
+
+
+class AccessDenied(Event):
+    """A request for classified content was refused for lack of clearance."""
+
+    TYPE: ClassVar[str] = "access.denied.v1"
+    resource: Literal["letter", "attachment"]
+    resource_id: uuid.UUID
+    letter_id: uuid.UUID | None = None
+    org_id: uuid.UUID
+    secrecy: Secrecy
+    denied_at: datetime
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -190,6 +223,9 @@ EVENTS: dict[str, type[Event]] = {
         DeliveryForwarded,
         DeliveryAnnotated,
         AttachmentStored,
+        ClassifiedViewed,
+        AttachmentDownloaded,
+        AccessDenied,
     )
 }
 

@@ -37,6 +37,17 @@ class Principal(BaseModel):
         return CLEARANCE_ORDER.index(self.clearance) >= CLEARANCE_ORDER.index(secrecy)
 
 
+SECRECY_TH = {"normal": "ปกติ", "confidential": "ลับ", "secret": "ลับมาก", "top_secret": "ลับที่สุด"}
+
+
+def visible_subject(who: Principal, subject: str, secrecy: str) -> str:
+    """A classified letter is listed (with its level and number) to everyone in scope, but its subject only
+    to users cleared for it; the others see the level in its place."""
+    if who.cleared_for(secrecy):
+        return subject
+    return f"[หนังสือ{SECRECY_TH.get(secrecy, secrecy)}]"
+
+
 def internal_token(principal: Principal, secret: str, seconds: int = 60) -> str:
     now = datetime.now(UTC)
     claims = {

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared import thai
 from shared.counters import NumberAlreadyIssued
 from shared.paging import decode_cursor
-from shared.principal import Principal
+from shared.principal import Principal, visible_subject
 from shared.problems import Problem
 
 REGISTERS = ("send", "receive")
@@ -20,7 +20,6 @@ YEAR_MIN, YEAR_MAX = 2400, 2700  # Buddhist era: a Christian-era year such as 20
 # No unit issues a million letters a year; the bound also keeps `next_no + 1` inside a 32-bit column.
 NUMBER_MAX = 999_999
 PAGE_MAX = 1000
-SECRECY_TH = {"confidential": "ลับ", "secret": "ลับมาก", "top_secret": "ลับที่สุด"}
 
 
 class NextNumberRequest(BaseModel):
@@ -90,8 +89,5 @@ def decode_register_cursor(cursor: str | None, *kinds: type) -> list | None:
 
 
 def register_subject(who: Principal, subject: str, secrecy: str) -> str:
-    """A register lists every letter, but the subject of a classified one only for readers cleared for it;
-    the others see its level in place of the subject, so the row (and its number) still accounts for it."""
-    if who.cleared_for(secrecy):
-        return subject
-    return f"[หนังสือ{SECRECY_TH.get(secrecy, secrecy)}]"
+    """A register lists every letter; a classified one's subject only for readers cleared for it."""
+    return visible_subject(who, subject, secrecy)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, Request
 from services.intake import service
 from services.intake.domain.letters import NewLetter
 from shared.paging import decode_cursor, encode_cursor
-from shared.principal import CurrentPrincipal
+from shared.principal import CurrentPrincipal, Principal, visible_subject
 from shared.problems import Problem
 from shared.registers import PAGE_MAX, NextNumberRequest, check_year, decode_register_cursor
 from shared.schemas import ReasonRequest, SendLetterRequest
@@ -22,6 +22,13 @@ router = APIRouter()
 
 def _db(request: Request):
     return request.app.state.db
+
+
+def _listed(letter: dict, who: Principal) -> dict:
+    """In a list, a classified letter shows its level and number; subject and body only to cleared users."""
+    if who.cleared_for(letter["secrecy"]):
+        return _view(letter)
+    return {**_view(letter), "subject": visible_subject(who, letter["subject"], letter["secrecy"]), "body": ""}
 
 
 def _view(letter: dict) -> dict:
@@ -77,7 +84,7 @@ async def send_letter(
 
 @router.get("/letters/{letter_id}")
 async def get_letter(letter_id: uuid.UUID, request: Request, who: CurrentPrincipal):
-    return _view(await service.get_letter(_db(request), letter_id, who))
+    return _view(await service.view_letter(_db(request), letter_id, who))
 
 
 @router.get("/letters")
@@ -96,7 +103,7 @@ async def sent_letters(
             raise Problem(422, "cursor ไม่ถูกต้อง ใช้ค่า next_cursor จากหน้าก่อน (invalid cursor)") from exc
     rows = await service.sent_letters(_db(request), who, after, limit, clean(q) if q else None)
     next_cursor = encode_cursor(rows[-1]["sent_at"].isoformat(), rows[-1]["id"]) if len(rows) == limit else None
-    return {"items": [_view(r) for r in rows], "next_cursor": next_cursor}
+    return {"items": [_listed(r, who) for r in rows], "next_cursor": next_cursor}
 
 
 @router.post("/letters/{letter_id}/cancel")

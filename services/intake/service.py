@@ -15,17 +15,18 @@ from services.intake.adapters.repository import LetterRepository, SendRegisterRe
 from services.intake.domain.letters import (
     LetterRefused,
     NewLetter,
+    check_clearance,
     check_sendable,
     doc_no,
     register_for,
     unique_recipients,
 )
 from shared import thai
-from shared.contracts import DeliveryForwarded, DeliveryRef, LetterCancelled, LetterSent
+from shared.contracts import AccessDenied, ClassifiedViewed, DeliveryForwarded, DeliveryRef, LetterCancelled, LetterSent
 from shared.counters import NumberAlreadyIssued, next_number, set_next_number
 from shared.db import Database
 from shared.outbox import stage
-from shared.principal import Principal
+from shared.principal import CLEARANCE_ORDER, Principal
 from shared.problems import Problem, not_found
 from shared.registers import (
     NextNumberRequest,
@@ -49,6 +50,7 @@ async def send_letter(db: Database, letter: NewLetter, who: Principal, idempoten
     letter = NewLetter(**{**asdict(letter), "recipient_org_ids": unique_recipients(letter.recipient_org_ids)})
     try:
         check_sendable(letter, who.org_id)
+        check_clearance(letter, who.clearance)
     except LetterRefused as refused:
         raise Problem(422, refused.message, errors=[{"field": refused.field, "message": refused.message}]) from None
     try:
@@ -150,9 +152,39 @@ async def get_letter(db: Database, letter_id: uuid.UUID, who: Principal) -> dict
     return letter
 
 
+async def view_letter(db: Database, letter_id: uuid.UUID, who: Principal) -> dict:
+    """Reading a letter's content. A classified one needs clearance: without it the answer is 404, as if it
+    did not exist; with it, the view is logged. Either way the audit log hears of it."""
+    letter = await get_letter(db, letter_id, who)
+    if letter["secrecy"] == "normal":
+        return letter
+    cleared = who.cleared_for(letter["secrecy"])
+    now = thai.now()
+    if cleared:
+        event = ClassifiedViewed(letter_id=letter_id, org_id=who.org_id, secrecy=letter["secrecy"], viewed_at=now)
+    else:
+        event = AccessDenied(
+            resource="letter",
+            resource_id=letter_id,
+            letter_id=letter_id,
+            org_id=who.org_id,
+            secrecy=letter["secrecy"],
+            denied_at=now,
+        )
+    async with db.transaction() as session:
+        envelope = event.envelope(
+            source=SOURCE, subject=str(letter_id), actor=who.user, correlation_id=correlation_id.get()
+        )
+        await stage(session, tables.outbox, envelope)
+    if not cleared:
+        raise not_found("หนังสือ")
+    return letter
+
+
 async def sent_letters(db: Database, who: Principal, after, limit: int, q: str | None = None) -> list[dict]:
     async with db.read() as session:
-        return await LetterRepository(session).sent_by(who.org_id, after, limit, q)
+        cleared = [level for level in CLEARANCE_ORDER if who.cleared_for(level)]
+        return await LetterRepository(session).sent_by(who.org_id, after, limit, q, cleared)
 
 
 async def cancel_letter(db: Database, letter_id: uuid.UUID, reason: str, who: Principal) -> dict:

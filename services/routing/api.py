@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from services.routing import service
 from shared.paging import decode_cursor, encode_cursor
-from shared.principal import CurrentPrincipal
+from shared.principal import CurrentPrincipal, Principal, visible_subject
 from shared.problems import Problem
 from shared.registers import PAGE_MAX, NextNumberRequest, check_year, decode_register_cursor
 from shared.schemas import AnnotationRequest, ForwardRequest, ReasonRequest, RecallRequest
@@ -32,14 +32,14 @@ def _org(row: dict) -> dict:
     return {k: row[k] for k in ("id", "key", "code", "name", "kind", "parent_id")}
 
 
-def _delivery(row: dict) -> dict:
+def _delivery(row: dict, who: Principal) -> dict:
     return {
         "id": row["id"],
         "letter_id": row["letter_id"],
         "sender_org_id": row["sender_org_id"],
         "recipient_org_id": row["recipient_org_id"],
         "doc_no": row["doc_no"],
-        "subject": row["subject"],
+        "subject": visible_subject(who, row["subject"], row["secrecy"]),
         "urgency": row["urgency"],
         "secrecy": row["secrecy"],
         "status": row["status"],
@@ -99,12 +99,12 @@ async def expand_groups(body: OrgCheck, request: Request, who: CurrentPrincipal)
 async def deliveries_of_letters(
     request: Request, who: CurrentPrincipal, letter_id: Annotated[list[uuid.UUID], Query(max_length=200)]
 ):
-    return [_delivery(d) for d in await service.deliveries_of_letters(_db(request), letter_id, who)]
+    return [_delivery(d, who) for d in await service.deliveries_of_letters(_db(request), letter_id, who)]
 
 
 @router.post("/deliveries/{delivery_id}/receive")
 async def receive(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipal):
-    return _delivery(await service.receive(_db(request), delivery_id, who))
+    return _delivery(await service.receive(_db(request), delivery_id, who), who)
 
 
 @router.get("/inbox")
@@ -127,7 +127,7 @@ async def inbox(
     if len(rows) == limit:
         last = rows[-1]
         next_cursor = encode_cursor(last["urgency_rank"], last["delivered_at"].isoformat(), str(last["id"]))
-    return {"items": [_delivery(r) for r in rows], "next_cursor": next_cursor}
+    return {"items": [_delivery(r, who) for r in rows], "next_cursor": next_cursor}
 
 
 def _annotation(row: dict) -> dict:
@@ -148,7 +148,7 @@ async def annotate(delivery_id: uuid.UUID, body: AnnotationRequest, request: Req
 @router.post("/deliveries/{delivery_id}/forward")
 async def forward(delivery_id: uuid.UUID, body: ForwardRequest, request: Request, who: CurrentPrincipal):
     result = await service.forward(_db(request), delivery_id, body.recipient_org_ids, body.note, who)
-    return {**_delivery(result), "forwarded_to": result["forwarded_to"]}
+    return {**_delivery(result, who), "forwarded_to": result["forwarded_to"]}
 
 
 @router.post("/deliveries/{delivery_id}/{action}")
@@ -160,17 +160,17 @@ async def refuse(
     who: CurrentPrincipal,
 ):
     delivery = await service.refuse(_db(request), delivery_id, action.replace("-", "_"), body.reason, who)
-    return _delivery(delivery)
+    return _delivery(delivery, who)
 
 
 @router.post("/letters/{letter_id}/recall")
 async def recall(letter_id: uuid.UUID, body: RecallRequest, request: Request, who: CurrentPrincipal):
-    return [_delivery(d) for d in await service.recall(_db(request), letter_id, body.recipient_org_ids, who)]
+    return [_delivery(d, who) for d in await service.recall(_db(request), letter_id, body.recipient_org_ids, who)]
 
 
 @router.get("/letters/{letter_id}/pending")
 async def pending(letter_id: uuid.UUID, request: Request, who: CurrentPrincipal):
-    return [_delivery(d) for d in await service.pending(_db(request), letter_id, who)]
+    return [_delivery(d, who) for d in await service.pending(_db(request), letter_id, who)]
 
 
 # ทะเบียนหนังสือรับ: the receive register, read per unit and year; where its numbering continues.

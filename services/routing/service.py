@@ -39,7 +39,7 @@ from shared.contracts import (
 from shared.counters import NumberAlreadyIssued, next_number, set_next_number
 from shared.db import Database
 from shared.outbox import stage
-from shared.principal import Principal
+from shared.principal import CLEARANCE_ORDER, Principal
 from shared.problems import Problem, not_found
 from shared.registers import (
     NextNumberRequest,
@@ -213,7 +213,8 @@ async def deliveries_of_letters(db: Database, letter_ids: list[uuid.UUID], who: 
 
 async def inbox(db: Database, who: Principal, status: str | None, q: str | None, after, limit: int) -> list[dict]:
     async with db.read() as session:
-        return await DeliveryRepository(session).inbox(who.org_id, status, q, after, limit)
+        cleared = [level for level in CLEARANCE_ORDER if who.cleared_for(level)]
+        return await DeliveryRepository(session).inbox(who.org_id, status, q, after, limit, cleared)
 
 
 def _move(delivery: dict, action: str) -> str:

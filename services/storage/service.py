@@ -1,5 +1,9 @@
 """Storage's use cases, each one unit of work: store an upload, read an attachment, check ownership, let a
-letter's recipients read what it carried, and stamp the copies a receiving unit registered (ตรารับ)."""
+letter's recipients read what it carried, and stamp the copies a receiving unit registered (ตรารับ).
+
+An attachment carried by a classified letter (ลับ, ลับมาก) is read only by users cleared for it; the others get
+the same 404 as for a file outside their unit's scope, and the refusal is audited, as is every download of a
+classified file."""
 
 from __future__ import annotations
 
@@ -29,10 +33,19 @@ from services.storage.domain.attachments import (
     stamped_storage_key,
     storage_key,
 )
+from services.storage.domain.clearance import Classification, is_classified
 from services.storage.domain.stamp import ReceiptStamp, StampError, stamp_pdf
 from services.storage.domain.upload import FormUpload
 from shared import thai
-from shared.contracts import AttachmentStored, DeliveryForwarded, DeliveryReceived, LetterSent
+from shared.contracts import (
+    AccessDenied,
+    AttachmentDownloaded,
+    AttachmentStored,
+    DeliveryForwarded,
+    DeliveryReceived,
+    Envelope,
+    LetterSent,
+)
 from shared.db import Database
 from shared.objectstore import ObjectStore
 from shared.outbox import stage
@@ -45,6 +58,8 @@ log = logging.getLogger("sarabun.storage")
 SOURCE = "sarabun/storage"
 # An ODF `mimetype` member is one short line; reading more would only invite a decompression bomb.
 _ODF_MIMETYPE_LIMIT = 100
+ATTACHMENT = "ไฟล์แนบ"
+STAMPED_COPY = "สำเนาประทับตรารับ"
 
 
 @dataclass(frozen=True)
@@ -164,10 +179,7 @@ def _attachment_stored(row: dict, who: Principal):
 
 
 async def get_attachment(db: Database, attachment_id: uuid.UUID, who: Principal) -> dict:
-    async with db.read() as session:
-        attachment = await AttachmentRepository(session).get_readable(attachment_id, who.org_id)
-    if attachment is None:
-        raise not_found("ไฟล์แนบ")
+    attachment, _ = await _read_cleared(db, attachment_id, who)
     return attachment
 
 
@@ -176,8 +188,74 @@ async def open_content(
 ) -> tuple[dict, AsyncIterator[bytes]]:
     """The attachment and its bytes. The first chunk is read here, so a store that is away is answered with
     503 before any header is sent, instead of breaking off a download that has already begun."""
-    attachment = await get_attachment(db, attachment_id, who)
-    return attachment, await _first_chunk_then_rest(store, attachment["storage_key"])
+    attachment, classification = await _read_cleared(db, attachment_id, who)
+    chunks = await _first_chunk_then_rest(store, attachment["storage_key"])
+    await _record_download(db, attachment_id, classification, who)
+    return attachment, chunks
+
+
+async def _read_cleared(db: Database, attachment_id: uuid.UUID, who: Principal) -> tuple[dict, Classification]:
+    """The attachment if the unit may read it and the user is cleared for its secrecy; 404 otherwise."""
+    async with db.read() as session:
+        repo = AttachmentRepository(session)
+        attachment = await repo.get_readable(attachment_id, who.org_id)
+        classification = await repo.classification(attachment_id) if attachment else None
+    if attachment is None:
+        raise not_found(ATTACHMENT)
+    await _require_clearance(db, attachment_id, classification, who, ATTACHMENT)
+    return attachment, classification
+
+
+async def _require_clearance(
+    db: Database, attachment_id: uuid.UUID, classification: Classification, who: Principal, what: str
+) -> None:
+    """A user not cleared for the file gets the same 404 as for one outside the unit's scope, so the answer
+    does not tell that it exists; the refusal is audited in its own transaction."""
+    if who.cleared_for(classification.level):
+        return
+    async with db.transaction() as session:
+        await stage(session, tables.outbox, _access_denied(attachment_id, classification, who))
+    log.info("access to attachment %s refused to %s: not cleared", attachment_id, who.user)
+    raise not_found(what)
+
+
+async def _record_download(
+    db: Database, attachment_id: uuid.UUID, classification: Classification, who: Principal
+) -> None:
+    """Every download of a classified file is audited; normal files are not."""
+    if not is_classified(classification.level):
+        return
+    async with db.transaction() as session:
+        await stage(session, tables.outbox, _attachment_downloaded(attachment_id, classification, who))
+
+
+def _access_denied(attachment_id: uuid.UUID, classification: Classification, who: Principal) -> Envelope:
+    event = AccessDenied(
+        resource="attachment",
+        resource_id=attachment_id,
+        letter_id=classification.letter_id,
+        org_id=who.org_id,
+        secrecy=classification.level,
+        denied_at=thai.now(),
+    )
+    return _envelope(event, attachment_id, who)
+
+
+def _attachment_downloaded(attachment_id: uuid.UUID, classification: Classification, who: Principal) -> Envelope:
+    event = AttachmentDownloaded(
+        attachment_id=attachment_id,
+        letter_id=classification.letter_id,
+        org_id=who.org_id,
+        secrecy=classification.level,
+        downloaded_at=thai.now(),
+    )
+    return _envelope(event, attachment_id, who)
+
+
+def _envelope(event: AccessDenied | AttachmentDownloaded, attachment_id: uuid.UUID, who: Principal) -> Envelope:
+    return event.envelope(
+        source=SOURCE, subject=str(attachment_id), actor=who.user, correlation_id=correlation_id.get()
+    )
 
 
 async def _first_chunk_then_rest(store: ObjectStore, key: str) -> AsyncIterator[bytes]:
@@ -228,7 +306,7 @@ async def grant_to_recipients(session, event: LetterSent) -> None:
     recipients = {d.recipient_org_id for d in event.deliveries}
     now = thai.now()
     await repo.grant(owned, recipients, event.letter_id, now)
-    await repo.record_letter(event.letter_id, [a for a in carried if a in owned], now)
+    await repo.record_letter(event.letter_id, event.secrecy, [a for a in carried if a in owned], now)
 
 
 async def grant_to_forwarded(session, event: DeliveryForwarded) -> None:
@@ -317,9 +395,15 @@ async def record_stamped_copies(session, rows: list[dict]) -> None:
 async def open_stamped(
     db: Database, store: ObjectStore, delivery_id: uuid.UUID, who: Principal
 ) -> tuple[dict, AsyncIterator[bytes]]:
-    """The stamped copy of a delivery and its bytes, for the unit that received it only."""
+    """The stamped copy of a delivery and its bytes, for the unit that received it only, and only for users
+    cleared for the original attachment's secrecy."""
     async with db.read() as session:
-        copy = await AttachmentRepository(session).get_stamped(delivery_id, who.org_id)
+        repo = AttachmentRepository(session)
+        copy = await repo.get_stamped(delivery_id, who.org_id)
+        classification = await repo.classification(copy["attachment_id"]) if copy else None
     if copy is None:
-        raise not_found("สำเนาประทับตรารับ")
-    return copy, await _first_chunk_then_rest(store, copy["storage_key"])
+        raise not_found(STAMPED_COPY)
+    await _require_clearance(db, copy["attachment_id"], classification, who, STAMPED_COPY)
+    chunks = await _first_chunk_then_rest(store, copy["storage_key"])
+    await _record_download(db, copy["attachment_id"], classification, who)
+    return copy, chunks

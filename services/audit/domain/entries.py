@@ -14,7 +14,10 @@ from datetime import datetime
 from services.audit.domain.log import canonical_json, leaf_hash, utc_text
 from shared.contracts import (
     EVENTS,
+    AccessDenied,
+    AttachmentDownloaded,
     AttachmentStored,
+    ClassifiedViewed,
     DeliveryAnnotated,
     DeliveryDelivered,
     DeliveryForwarded,
@@ -78,6 +81,8 @@ def leaf_for(envelope: Envelope) -> Leaf:
         return _cancelled(envelope, event)
     if isinstance(event, AttachmentStored):
         return _attachment(envelope, event)
+    if isinstance(event, ClassifiedViewed | AttachmentDownloaded | AccessDenied):
+        return _access(envelope, event)
     return _unknown(envelope)  # a contract added to shared/ before this mapping learnt it
 
 
@@ -250,6 +255,21 @@ def _attachment(envelope: Envelope, event: AttachmentStored) -> Leaf:
         delivery_id=None,
         org_id=event.org_id,
         entry=_entry(envelope, event.stored_at, facts),
+    )
+
+
+def _access(envelope: Envelope, event: ClassifiedViewed | AttachmentDownloaded | AccessDenied) -> Leaf:
+    """Views and downloads of classified content, and refusals: who (org, actor), what (ids, level), when."""
+    facts = {k: str(v) for k, v in event.model_dump().items() if v is not None and not k.endswith("_at")}
+    occurred_at = getattr(event, "viewed_at", None) or getattr(event, "downloaded_at", None) or event.denied_at
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=occurred_at,
+        letter_id=event.letter_id,
+        delivery_id=None,
+        org_id=event.org_id,
+        entry=_entry(envelope, occurred_at, facts),
     )
 
 

@@ -86,13 +86,13 @@ class LetterRepository:
         return len(rows.all())
 
     async def sent_by(
-        self, org_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int, q: str | None = None
+        self, org_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int, q: str | None = None, cleared=()
     ) -> list[dict]:
         query = select(letters).where(letters.c.sender_org_id == org_id)
         if q:  # a fragment of the subject or the number, anywhere, mid-word too (see shared/search.py)
-            query = query.where(
-                or_(letters.c.subject.contains(q, autoescape=True), letters.c.doc_no.contains(q, autoescape=True))
-            )
+            # A subject the reader may not see must not be findable by it either.
+            subject = and_(letters.c.subject.contains(q, autoescape=True), letters.c.secrecy.in_(cleared))
+            query = query.where(or_(subject, letters.c.doc_no.contains(q, autoescape=True)))
         if after:
             query = query.where(tuple_(letters.c.sent_at, letters.c.id) < tuple_(*after))
         query = query.order_by(letters.c.sent_at.desc(), letters.c.id.desc()).limit(limit)

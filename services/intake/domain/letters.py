@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from shared.principal import CLEARANCE_ORDER
+
 SEND_REGISTER = "send"  # ทะเบียนหนังสือส่ง
 CIRCULAR_REGISTER = "send_circular"  # หนังสือเวียน: own series, prefix ว
 CIRCULAR_PREFIX = "ว"
@@ -65,3 +67,9 @@ def doc_no(unit_code: str, number: int, circular: bool) -> str:
 
 def register_for(circular: bool) -> str:
     return CIRCULAR_REGISTER if circular else SEND_REGISTER
+
+
+def check_clearance(letter: NewLetter, clearance: str) -> None:
+    """A clerk may not send a letter classified above what they may read themselves."""
+    if CLEARANCE_ORDER.index(letter.secrecy) > CLEARANCE_ORDER.index(clearance):
+        raise LetterRefused("secrecy", "ท่านไม่มีสิทธิ์ในชั้นความลับนี้ จึงส่งหนังสือชั้นนี้ไม่ได้ (secrecy above your clearance)")

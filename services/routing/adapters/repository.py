@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.adapters.tables import annotations, deliveries, group_members, groups, orgs
@@ -106,15 +106,17 @@ class DeliveryRepository:
     async def update(self, delivery_id: uuid.UUID, **values) -> None:
         await self.session.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
 
-    async def inbox(self, org_id: uuid.UUID, status: str | None, q: str | None, after: list | None, limit: int):
+    async def inbox(
+        self, org_id: uuid.UUID, status: str | None, q: str | None, after: list | None, limit: int, cleared=()
+    ):
         """Most urgent first, then newest; keyset-paged on (urgency_rank, delivered_at, id)."""
         query = select(deliveries).where(deliveries.c.recipient_org_id == org_id, deliveries.c.status != "pending")
         if status:
             query = query.where(deliveries.c.status == status)
         if q:  # a fragment of the subject or the number, anywhere, mid-word too (see shared/search.py)
-            query = query.where(
-                or_(deliveries.c.subject.contains(q, autoescape=True), deliveries.c.doc_no.contains(q, autoescape=True))
-            )
+            # A subject the reader may not see must not be findable by it either.
+            subject = and_(deliveries.c.subject.contains(q, autoescape=True), deliveries.c.secrecy.in_(cleared))
+            query = query.where(or_(subject, deliveries.c.doc_no.contains(q, autoescape=True)))
         if after:  # every sort key descends, so "after" is a plain row-value comparison
             key = tuple_(deliveries.c.urgency_rank, deliveries.c.delivered_at, deliveries.c.id)
             query = query.where(key < tuple_(*after))

@@ -5,12 +5,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy import and_, case, exists, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.storage.adapters.tables import attachments, grants, letter_attachments, sent_letters, stamped_copies
 from services.storage.domain.attachments import PDF
+from services.storage.domain.clearance import Classification
 from shared.db import insert_ignore
+from shared.principal import CLEARANCE_ORDER
+
+# A letter's secrecy as a number, lowest first; a level this service does not know ranks above all others.
+_SECRECY_RANK = case(
+    {level: rank for rank, level in enumerate(CLEARANCE_ORDER)},
+    value=sent_letters.c.secrecy,
+    else_=len(CLEARANCE_ORDER),
+)
 
 
 def _readable(org_id: uuid.UUID):
@@ -51,9 +60,13 @@ class AttachmentRepository:
             # One statement for every pair: a circular letter may carry many attachments to many units.
             await self.session.execute(insert_ignore(self.session, grants), rows)
 
-    async def record_letter(self, letter_id: uuid.UUID, attachment_ids: list[uuid.UUID], at: datetime) -> None:
-        """Remembers that a letter was handled and which attachments it carried, in the letter's order."""
-        await self.session.execute(insert_ignore(self.session, sent_letters, letter_id=letter_id, recorded_at=at))
+    async def record_letter(
+        self, letter_id: uuid.UUID, secrecy: str, attachment_ids: list[uuid.UUID], at: datetime
+    ) -> None:
+        """Remembers that a letter was handled, how secret it is and which attachments it carried, in the
+        letter's order."""
+        letter = insert_ignore(self.session, sent_letters, letter_id=letter_id, secrecy=secrecy, recorded_at=at)
+        await self.session.execute(letter)
         rows = [{"letter_id": letter_id, "attachment_id": a, "ordinal": i} for i, a in enumerate(attachment_ids)]
         if rows:
             await self.session.execute(insert_ignore(self.session, letter_attachments), rows)
@@ -61,6 +74,19 @@ class AttachmentRepository:
     async def carried_by(self, letter_id: uuid.UUID) -> set[uuid.UUID]:
         query = select(letter_attachments.c.attachment_id).where(letter_attachments.c.letter_id == letter_id)
         return set((await self.session.execute(query)).scalars())
+
+    async def classification(self, attachment_id: uuid.UUID) -> Classification:
+        """The highest secrecy among the letters that carried the attachment, and that letter (the first
+        recorded one on a tie); normal when no letter carried it."""
+        query = (
+            select(sent_letters.c.secrecy, sent_letters.c.letter_id)
+            .join(letter_attachments, letter_attachments.c.letter_id == sent_letters.c.letter_id)
+            .where(letter_attachments.c.attachment_id == attachment_id)
+            .order_by(_SECRECY_RANK.desc(), sent_letters.c.recorded_at, sent_letters.c.letter_id)
+            .limit(1)
+        )
+        row = (await self.session.execute(query)).first()
+        return Classification(row.secrecy, row.letter_id) if row else Classification()
 
     async def letter_known(self, letter_id: uuid.UUID) -> bool:
         query = select(sent_letters.c.letter_id).where(sent_letters.c.letter_id == letter_id)

@@ -1,7 +1,7 @@
 """Storage's tables: attachments (metadata only; the bytes are in the object store), read grants, the letters
 that carried them, stamped copies, outbox, inbox."""
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Uuid
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Uuid, text
 
 from shared.outbox import inbox_table, outbox_table
 
@@ -35,11 +35,14 @@ grants = Table(
 # Letters whose `letter.sent` storage has handled. A receipt for a letter not here yet means that event is
 # still on its way (the bus delivers each queue in its own order), so the receipt waits and is retried; a
 # letter that carried no attachment is here too, so its receipt does not wait for grants that never come.
+# Its secrecy (ชั้นความลับ) classifies what it carried: an attachment is as secret as the most secret letter
+# that carried it.
 sent_letters = Table(
     "sent_letters",
     metadata,
     Column("letter_id", Uuid, primary_key=True),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("secrecy", String(16), nullable=False, server_default=text("'normal'")),
 )
 
 # Which attachments each letter carried (those its sender owned). A grant names only the first letter that

@@ -36,8 +36,8 @@ class Storage:
         self.runtime, self.bus, self.settings = runtime, bus, settings
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://storage")
 
-    def headers(self, org_id: uuid.UUID, user: str = "clerk") -> dict[str, str]:
-        principal = Principal(user=user, org_id=org_id, org_code="กค 0200", roles=("clerk",))
+    def headers(self, org_id: uuid.UUID, user: str = "clerk", clearance: str = "normal") -> dict[str, str]:
+        principal = Principal(user=user, org_id=org_id, org_code="กค 0200", roles=("clerk",), clearance=clearance)
         return {HEADER: internal_token(principal, self.settings.service_secret)}
 
     async def upload(self, org_id: uuid.UUID, body: bytes | AsyncIterator[bytes]) -> httpx.Response:
