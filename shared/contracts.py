@@ -78,6 +78,7 @@ class LetterSent(Event):
     sent_at: datetime
     attachment_ids: list[uuid.UUID]
     deliveries: list[DeliveryRef]
+    deliver_by: datetime | None = None  # ด่วนภายใน; added compatibly
 
 
 class DeliveryDelivered(Event):

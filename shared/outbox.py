@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from prometheus_client import Counter
 from sqlalchemy import (
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
@@ -29,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Envelope
-from shared.db import Database, insert_ignore
+from shared.db import Database, UTCDateTime, insert_ignore
 
 log = logging.getLogger("sarabun.outbox")
 
@@ -45,8 +44,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("id", Uuid, nullable=False, unique=True),
         Column("type", String(100), nullable=False),
         Column("body", Text, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("sent_at", UTCDateTime(), nullable=True, index=True),
     )
 
 
@@ -56,7 +55,7 @@ def inbox_table(metadata: MetaData) -> Table:
         metadata,
         Column("message_id", Uuid, primary_key=True),
         Column("consumer", String(100), primary_key=True),
-        Column("handled_at", DateTime(timezone=True), nullable=False),
+        Column("handled_at", UTCDateTime(), nullable=False),
     )
 
 

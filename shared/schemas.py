@@ -4,14 +4,39 @@ One definition, so the gateway's OpenAPI and the service never disagree."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.contracts import LetterType, Secrecy, Urgency
 from shared.thai import clean
 
 Text = Annotated[str, AfterValidator(clean)]
+
+
+# Sub-kinds of the letter types that have them (DOMAIN.md): คำสั่ง ระเบียบ ข้อบังคับ / ประกาศ แถลงการณ์ ข่าว /
+# หนังสือรับรอง รายงานการประชุม บันทึก หนังสืออื่น.
+SUB_KINDS = {
+    "directive": ("order", "regulation", "rule"),
+    "public_relations": ("announcement", "statement", "news"),
+    "evidence": ("certificate", "minutes", "record", "other"),
+}
+
+
+class Reference(BaseModel):
+    """อ้างถึง an earlier letter by its number (when it is not in this system)."""
+
+    model_config = ConfigDict(extra="forbid")
+    doc_no: Annotated[Text, Field(min_length=1, max_length=100)]
+    doc_date: date | None = None
+    subject: Annotated[Text, Field(max_length=1000)] = ""
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: Annotated[Text, Field(max_length=50)] = ""
+    email: Annotated[Text, Field(max_length=200)] = ""
 
 
 class SendLetterRequest(BaseModel):
@@ -31,11 +56,31 @@ class SendLetterRequest(BaseModel):
     salutation: Annotated[Text, Field(max_length=500)] = ""
     signer_name: Annotated[Text, Field(max_length=300)] = ""
     signer_position: Annotated[Text, Field(max_length=300)] = ""
+    # The other parts of an external letter (DOMAIN.md, "Fields of an external letter").
+    sub_kind: str | None = None
+    doc_date: date | None = None  # ลงวันที่; today in Bangkok when not given
+    to_text: Annotated[Text, Field(max_length=500)] = ""  # ถึง, e.g. "อธิบดีกรมบัญชีกลาง"
+    closing: Annotated[Text, Field(max_length=200)] = ""  # คำลงท้าย
+    references: Annotated[list[Reference], Field(max_length=20)] = []
+    enclosures: Annotated[list[Annotated[Text, Field(min_length=1, max_length=500)]], Field(max_length=50)] = []
+    cc_org_ids: Annotated[list[uuid.UUID], Field(max_length=200)] = []  # สำเนาส่ง: they get the letter too
+    owning_unit: Annotated[Text, Field(max_length=300)] = ""  # ส่วนราชการเจ้าของเรื่อง
+    contact: Contact = Contact()
+    deliver_by: AwareDatetime | None = None  # ด่วนภายใน
 
     @model_validator(mode="after")
     def _someone_to_send_to(self) -> SendLetterRequest:
         if not self.recipient_org_ids and not self.recipient_group_ids:
             raise ValueError("ต้องระบุผู้รับ: recipient_org_ids หรือ recipient_group_ids (at least one recipient)")
+        return self
+
+    @model_validator(mode="after")
+    def _sub_kind_fits_the_type(self) -> SendLetterRequest:
+        allowed = SUB_KINDS.get(self.type)
+        if allowed and self.sub_kind not in allowed:
+            raise ValueError(f"sub_kind ของหนังสือประเภท {self.type} ต้องเป็นหนึ่งใน {', '.join(allowed)}")
+        if not allowed and self.sub_kind is not None:
+            raise ValueError(f"หนังสือประเภท {self.type} ไม่มี sub_kind (this type has no sub-kinds)")
         return self
 
 

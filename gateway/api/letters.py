@@ -11,6 +11,7 @@ from gateway import policy
 from gateway.auth import CurrentUser
 from gateway.clients import Services
 from gateway.deps import ServicesDep
+from gateway.thai_dates import with_thai_dates
 from shared.principal import Principal
 from shared.schemas import AnnotationRequest, ForwardRequest, ReasonRequest, RecallRequest, SendLetterRequest
 
@@ -29,29 +30,38 @@ async def send_letter(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
     policy.require(who, "letter.send")
-    if body.recipient_org_ids:
-        ids = [str(i) for i in body.recipient_org_ids]
-        await services.call("routing", "POST", "/orgs/check", who, json={"ids": ids})
-    if body.recipient_group_ids:
-        ids = [str(i) for i in body.recipient_group_ids]
-        members = (await services.json("routing", "POST", "/groups/expand", who, json={"ids": ids}))["org_ids"]
-        from_groups = [uuid.UUID(m) for m in members if uuid.UUID(m) != who.org_id]
-        expanded = list(dict.fromkeys([*body.recipient_org_ids, *from_groups]))
-        body = body.model_copy(update={"recipient_org_ids": expanded, "recipient_group_ids": []})
+    body = await _resolve_recipients(services, who, body)
     if body.attachment_ids:
         await services.call(
             "storage", "POST", "/objects/check", who, json={"ids": [str(i) for i in body.attachment_ids]}
         )
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
     letter = await services.json("intake", "POST", "/letters", who, json=body.model_dump(mode="json"), headers=headers)
-    return (await _with_deliveries(services, who, [letter]))[0]
+    return with_thai_dates((await _with_deliveries(services, who, [letter]))[0])
+
+
+async def _resolve_recipients(services: Services, who: Principal, body: SendLetterRequest) -> SendLetterRequest:
+    """Groups expand to their members (never the sender's own unit) and copies (สำเนาส่ง) are delivered too;
+    every unit must be in the directory, and an internal memo must stay within the sender's ministry."""
+    recipients = [*body.recipient_org_ids]
+    if body.recipient_group_ids:
+        ids = [str(i) for i in body.recipient_group_ids]
+        members = (await services.json("routing", "POST", "/groups/expand", who, json={"ids": ids}))["org_ids"]
+        recipients += [uuid.UUID(m) for m in members if uuid.UUID(m) != who.org_id]
+    recipients = list(dict.fromkeys([*recipients, *body.cc_org_ids]))
+    check = {"ids": [str(i) for i in recipients]}
+    if body.type == "internal":
+        check["within_ministry_of"] = str(who.org_id)
+    if recipients:
+        await services.call("routing", "POST", "/orgs/check", who, json=check)
+    return body.model_copy(update={"recipient_org_ids": recipients, "recipient_group_ids": []})
 
 
 @router.get("/letters/{letter_id}")
 async def get_letter(letter_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
     policy.require(who, "letter.read")
     letter = await services.json("intake", "GET", f"/letters/{letter_id}", who)
-    return (await _with_deliveries(services, who, [letter]))[0]
+    return with_thai_dates((await _with_deliveries(services, who, [letter]))[0])
 
 
 @router.get("/outbox")
@@ -65,7 +75,8 @@ async def outbox(
     policy.require(who, "outbox.read")
     params = {k: v for k, v in {"q": q, "cursor": cursor, "limit": limit}.items() if v}
     page = await services.json("intake", "GET", "/letters", who, params=params)
-    return {"items": await _with_deliveries(services, who, page["items"]), "next_cursor": page["next_cursor"]}
+    items = await _with_deliveries(services, who, page["items"])
+    return {"items": with_thai_dates(items), "next_cursor": page["next_cursor"]}
 
 
 @router.get("/inbox")
@@ -80,7 +91,7 @@ async def inbox(
     policy.require(who, "inbox.read")
     params = {k: v for k, v in {"status": status, "q": q, "cursor": cursor, "limit": limit}.items() if v}
     page = await services.json("routing", "GET", "/inbox", who, params=params)
-    return {"items": [_inbox_item(d) for d in page["items"]], "next_cursor": page["next_cursor"]}
+    return {"items": with_thai_dates([_inbox_item(d) for d in page["items"]]), "next_cursor": page["next_cursor"]}
 
 
 @router.post("/deliveries/{delivery_id}/receive")
@@ -157,7 +168,7 @@ async def cancel(letter_id: uuid.UUID, body: ReasonRequest, who: CurrentUser, se
     await services.call("intake", "GET", f"/letters/{letter_id}", who)  # 404 unless the caller may see it
     await services.call("routing", "POST", f"/letters/{letter_id}/recall", who, json={"recipient_org_ids": None})
     letter = await services.json("intake", "POST", f"/letters/{letter_id}/cancel", who, json=body.model_dump())
-    return (await _with_deliveries(services, who, [letter]))[0]
+    return with_thai_dates((await _with_deliveries(services, who, [letter]))[0])
 
 
 @router.get("/letters/{letter_id}/pending")
@@ -236,3 +247,20 @@ def _delivery(ref: dict, row: dict | None) -> dict:
         "reason": row.get("reason"),
         "forwarded_from": row.get("forwarded_from"),
     }
+
+
+@router.get("/follow-up")
+async def follow_up(who: CurrentUser, services: ServicesDep):
+    """การติดตาม for the caller's unit, oldest first: letters it holds past their deadline (ด่วนภายใน) and not
+    acted on, and letters it sent that a recipient has not registered yet."""
+    policy.require(who, "inbox.read")
+    found = await services.json("routing", "GET", "/follow-up", who)
+    return with_thai_dates(
+        {
+            "overdue": [{**_inbox_item(d), "deliver_by": d["deliver_by"]} for d in found["overdue"]],
+            "unregistered": [
+                {**_inbox_item(d), "recipient_org_id": d["recipient_org_id"], "sent_at": d["sent_at"]}
+                for d in found["unregistered"]
+            ],
+        }
+    )

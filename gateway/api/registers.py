@@ -8,7 +8,7 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -152,13 +152,14 @@ def _moment(value: str | None) -> datetime | None:
 
 
 def _dated(row: dict) -> dict:
-    sent = _moment(row["sent_at"])
+    # ลงวันที่ as the letter states it; the Bangkok date of sending for rows without one.
+    doc_date = date.fromisoformat(row["doc_date"]) if row.get("doc_date") else _moment(row["sent_at"]).date()
     cancelled = row["status"] == CANCELLED
     return {
         "register_no": row["register_no"],
         "doc_no": row["doc_no"],
-        "doc_date": sent.date().isoformat(),
-        "date_th": thai.date_th(sent),
+        "doc_date": doc_date.isoformat(),
+        "date_th": thai.date_th(doc_date),
         "cancelled": cancelled,
         "remark": "ยกเลิก" if cancelled else "",
     }

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request
 
 from services.intake import service
 from services.intake.domain.letters import NewLetter
+from shared import thai
 from shared.paging import decode_cursor, encode_cursor
 from shared.principal import CurrentPrincipal, Principal, visible_subject
 from shared.problems import Problem
@@ -18,6 +19,8 @@ from shared.schemas import ReasonRequest, SendLetterRequest
 from shared.thai import clean
 
 router = APIRouter()
+
+DETAILS = {"sub_kind", "to_text", "closing", "references", "enclosures", "cc_org_ids", "owning_unit", "contact"}
 
 
 def _db(request: Request):
@@ -52,6 +55,10 @@ def _view(letter: dict) -> dict:
         "status": letter["status"],
         "sent_at": letter["sent_at"],
         "sent_by": letter["sent_by"],
+        "doc_date": letter["doc_date"],
+        "date_th": thai.date_th(letter["doc_date"]) if letter["doc_date"] else None,
+        "deliver_by": letter["deliver_by"],
+        **(letter["details"] or {}),
         "cancelled_at": letter["cancelled_at"],
         "cancel_reason": letter["cancel_reason"],
         "deliveries": letter["deliveries"],
@@ -78,6 +85,9 @@ async def send_letter(
         salutation=body.salutation,
         signer_name=body.signer_name,
         signer_position=body.signer_position,
+        doc_date=body.doc_date,
+        deliver_by=body.deliver_by,
+        details=body.model_dump(mode="json", include=DETAILS),
     )
     return _view(await service.send_letter(_db(request), letter, who, idempotency_key))
 

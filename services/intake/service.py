@@ -16,6 +16,7 @@ from services.intake.domain.letters import (
     LetterRefused,
     NewLetter,
     check_clearance,
+    check_deadline,
     check_sendable,
     doc_no,
     register_for,
@@ -51,6 +52,7 @@ async def send_letter(db: Database, letter: NewLetter, who: Principal, idempoten
     try:
         check_sendable(letter, who.org_id)
         check_clearance(letter, who.clearance)
+        check_deadline(letter, thai.now())
     except LetterRefused as refused:
         raise Problem(422, refused.message, errors=[{"field": refused.field, "message": refused.message}]) from None
     try:
@@ -123,6 +125,9 @@ def _letter_row(letter: NewLetter, who: Principal, register: str, number: int, y
         "reference_letter_ids": [str(r) for r in letter.reference_letter_ids],
         "status": "sent",
         "sent_at": sent_at,
+        "doc_date": letter.doc_date or sent_at.astimezone(thai.BANGKOK).date(),
+        "deliver_by": letter.deliver_by,
+        "details": letter.details,
         "sent_by": who.user,
     }
 
@@ -140,6 +145,7 @@ def _letter_sent(row: dict, deliveries, who: Principal):
         sent_at=row["sent_at"],
         attachment_ids=row["attachment_ids"],
         deliveries=[DeliveryRef(delivery_id=d, recipient_org_id=org) for d, org in deliveries],
+        deliver_by=row["deliver_by"],
     )
     return event.envelope(source=SOURCE, subject=str(row["id"]), actor=who.user, correlation_id=correlation_id.get())
 
@@ -241,6 +247,7 @@ async def send_register(
             "subject": register_subject(who, row["subject"], row["secrecy"]),
             "status": row["status"],
             "sent_at": row["sent_at"],
+            "doc_date": row["doc_date"],
         }
         for row in rows
     ]

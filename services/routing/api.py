@@ -53,6 +53,8 @@ def _delivery(row: dict, who: Principal) -> dict:
         "forwarded_from": row["forwarded_from"],
         "forwarded_by": row["forwarded_by"],
         "forward_note": row["forward_note"],
+        "deliver_by": row["deliver_by"],
+        "sent_at": row["sent_at"],
     }
 
 
@@ -68,10 +70,13 @@ async def get_org(org_id: uuid.UUID, request: Request, who: CurrentPrincipal):
 
 class OrgCheck(BaseModel):
     ids: list[uuid.UUID]
+    within_ministry_of: uuid.UUID | None = None  # for an internal memo: the sender's unit
 
 
 @router.post("/orgs/check")
 async def check_orgs(body: OrgCheck, request: Request, who: CurrentPrincipal):
+    if body.within_ministry_of:
+        await service.check_same_ministry(_db(request), body.within_ministry_of, body.ids)
     unknown = await service.unknown_orgs(_db(request), body.ids)
     if unknown:
         raise Problem(
@@ -195,3 +200,9 @@ async def receive_register(
 @router.put("/registers/receive/next-number")
 async def set_receive_next_number(body: NextNumberRequest, request: Request, who: CurrentPrincipal):
     return await service.set_receive_next_number(_db(request), who, body)
+
+
+@router.get("/follow-up")
+async def follow_up(request: Request, who: CurrentPrincipal):
+    found = await service.follow_up(_db(request), who)
+    return {name: [_delivery(d, who) for d in rows] for name, rows in found.items()}

@@ -22,6 +22,7 @@ from services.routing.domain.deliveries import (
     next_status,
     receive_repeated,
 )
+from services.routing.domain.directory import outside_ministry
 from shared import thai
 from shared.contracts import (
     DeliveryAnnotated,
@@ -116,6 +117,17 @@ async def get_org(db: Database, org_id: uuid.UUID) -> dict:
     return org
 
 
+async def check_same_ministry(db: Database, sender: uuid.UUID, recipients: list[uuid.UUID]) -> None:
+    orgs = {o["id"]: o for o in await list_orgs(db)}
+    if outside_ministry(sender, recipients, orgs):
+        raise Problem(
+            422,
+            "หนังสือภายใน (บันทึกข้อความ) ใช้ติดต่อภายในกระทรวงเดียวกันเท่านั้น ให้ใช้หนังสือภายนอก "
+            "(an internal memo stays within one ministry; use an external letter)",
+            errors=[{"field": "type", "message": "internal memo outside the ministry"}],
+        )
+
+
 async def unknown_orgs(db: Database, ids: list[uuid.UUID]) -> list[uuid.UUID]:
     async with db.read() as session:
         known = await DirectoryRepository(session).existing(ids)
@@ -155,6 +167,7 @@ def _delivery_row(letter: LetterSent, delivery_id, recipient_org_id, now) -> dic
         "circular": letter.circular,
         "status": "delivered",
         "sent_at": letter.sent_at,
+        "deliver_by": letter.deliver_by,
         "delivered_at": now,
     }
 
@@ -323,6 +336,7 @@ def _forwarded_row(original: dict, ref: DeliveryRef, who: Principal, note: str, 
         "secrecy",
         "circular",
         "sent_at",
+        "deliver_by",
     )
     return {
         **{k: original[k] for k in keep},
@@ -449,3 +463,18 @@ async def annotations_of(db: Database, delivery_id: uuid.UUID, who: Principal) -
         if await DeliveryRepository(session).for_recipient(delivery_id, who.org_id) is None:
             raise not_found("หนังสือที่ส่งถึงหน่วยงานท่าน")
         return await AnnotationRepository(session).of_delivery(delivery_id)
+
+
+OPEN = ("delivered", "received")  # still the recipient's to act on
+AWAITING = TRANSITIONS["receive"].sources | {"pending"}  # not registered yet
+
+
+async def follow_up(db: Database, who: Principal) -> dict:
+    """การติดตาม for the caller's unit, oldest first: letters it holds past their deadline (ด่วนภายใน) and not
+    acted on, and letters it sent that a recipient has not registered yet."""
+    now = thai.now()
+    async with db.read() as session:
+        repo = DeliveryRepository(session)
+        overdue = await repo.overdue(who.org_id, now, OPEN)
+        unregistered = await repo.unregistered(who.org_id, tuple(AWAITING))
+    return {"overdue": overdue, "unregistered": unregistered}

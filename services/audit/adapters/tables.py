@@ -5,7 +5,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -15,6 +14,7 @@ from sqlalchemy import (
     Uuid,
 )
 
+from shared.db import UTCDateTime
 from shared.outbox import inbox_table
 
 metadata = MetaData()
@@ -27,7 +27,7 @@ leaves = Table(
     Column("index", BigInteger, primary_key=True, autoincrement=False),
     Column("event_id", Uuid, nullable=False, unique=True),  # a redelivered event never gets a second leaf
     Column("type", String(100), nullable=False),  # versioned, e.g. letter.sent.v1
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
     Column("letter_id", Uuid, nullable=True),
     Column("delivery_id", Uuid, nullable=True),
     Column("org_id", Uuid, nullable=True),  # the acting org

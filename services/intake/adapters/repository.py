@@ -136,6 +136,7 @@ class SendRegisterRepository:
             letters.c.register_no,
             letters.c.register_year,
             letters.c.doc_no,
+            letters.c.doc_date,
             letters.c.sender_org_id,
             letters.c.subject,
             letters.c.secrecy,

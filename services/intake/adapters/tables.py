@@ -4,7 +4,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    DateTime,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 
 from shared.counters import counters_table
+from shared.db import UTCDateTime
 from shared.outbox import inbox_table, outbox_table
 
 metadata = MetaData()
@@ -43,10 +44,13 @@ letters = Table(
     Column("attachment_ids", JSON, nullable=False),
     Column("reference_letter_ids", JSON, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", UTCDateTime(), nullable=False),
     Column("sent_by", String(100), nullable=False),
+    Column("doc_date", Date, nullable=True),  # ลงวันที่; the Bangkok date of sending when not given
+    Column("deliver_by", UTCDateTime(), nullable=True),  # ด่วนภายใน
+    Column("details", JSON, nullable=True),  # the other parts of an external letter, as given
     # ยกเลิก: the row and its number stay; only these mark it cancelled.
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("cancelled_at", UTCDateTime(), nullable=True),
     Column("cancel_reason", Text, nullable=True),
     UniqueConstraint("sender_org_id", "register", "register_year", "register_no", name="uq_letters_register_no"),
     Index("ix_letters_sender_sent", "sender_org_id", "sent_at"),

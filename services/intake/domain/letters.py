@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from shared.principal import CLEARANCE_ORDER
 
@@ -35,7 +36,11 @@ class NewLetter:
     salutation: str = ""
     signer_name: str = ""
     signer_position: str = ""
-    extra: dict = field(default_factory=dict)
+    doc_date: date | None = None  # ลงวันที่
+    deliver_by: datetime | None = None  # ด่วนภายใน
+    # The remaining parts of an external letter, kept as given: sub_kind, to_text, closing, references,
+    # enclosures, cc_org_ids, owning_unit, contact.
+    details: dict = field(default_factory=dict)
 
 
 def check_sendable(letter: NewLetter, sender_org_id: uuid.UUID) -> None:
@@ -73,3 +78,9 @@ def check_clearance(letter: NewLetter, clearance: str) -> None:
     """A clerk may not send a letter classified above what they may read themselves."""
     if CLEARANCE_ORDER.index(letter.secrecy) > CLEARANCE_ORDER.index(clearance):
         raise LetterRefused("secrecy", "ท่านไม่มีสิทธิ์ในชั้นความลับนี้ จึงส่งหนังสือชั้นนี้ไม่ได้ (secrecy above your clearance)")
+
+
+def check_deadline(letter: NewLetter, now: datetime) -> None:
+    """A "ด่วนภายใน" deadline must still be ahead when the letter is sent."""
+    if letter.deliver_by is not None and letter.deliver_by <= now:
+        raise LetterRefused("deliver_by", "กำหนด ด่วนภายใน ต้องเป็นเวลาในอนาคต (deliver_by must be in the future)")

@@ -103,6 +103,26 @@ class DeliveryRepository:
         )
         return {r.recipient_org_id for r in rows}
 
+    async def overdue(self, org_id: uuid.UUID, now, open_states) -> list[dict]:
+        query = (
+            select(deliveries)
+            .where(
+                deliveries.c.recipient_org_id == org_id,
+                deliveries.c.deliver_by < now,
+                deliveries.c.status.in_(open_states),
+            )
+            .order_by(deliveries.c.deliver_by, deliveries.c.id)
+        )
+        return [dict(r) for r in (await self.session.execute(query.limit(500))).mappings()]
+
+    async def unregistered(self, org_id: uuid.UUID, waiting_states) -> list[dict]:
+        query = (
+            select(deliveries)
+            .where(deliveries.c.sender_org_id == org_id, deliveries.c.status.in_(waiting_states))
+            .order_by(deliveries.c.sent_at, deliveries.c.letter_id, deliveries.c.id)
+        )
+        return [dict(r) for r in (await self.session.execute(query.limit(500))).mappings()]
+
     async def update(self, delivery_id: uuid.UUID, **values) -> None:
         await self.session.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
 

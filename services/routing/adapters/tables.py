@@ -1,8 +1,9 @@
 """Routing's tables: the directory of agencies, deliveries (inboxes), receive register counters, outbox, inbox."""
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, Uuid
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, Uuid
 
 from shared.counters import counters_table
+from shared.db import UTCDateTime
 from shared.outbox import inbox_table, outbox_table
 
 metadata = MetaData()
@@ -49,13 +50,14 @@ deliveries = Table(
     Column("secrecy", String(16), nullable=False),
     Column("circular", Boolean, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=False),
-    Column("delivered_at", DateTime(timezone=True), nullable=True),
-    Column("received_at", DateTime(timezone=True), nullable=True),
+    Column("sent_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    Column("received_at", UTCDateTime(), nullable=True),
     Column("receive_no", Integer, nullable=True),
     Column("receive_year", Integer, nullable=True),  # Buddhist era
     Column("received_by", String(100), nullable=True),
-    Column("status_changed_at", DateTime(timezone=True), nullable=True),
+    Column("deliver_by", UTCDateTime(), nullable=True),  # ด่วนภายใน: the recipient's deadline
+    Column("status_changed_at", UTCDateTime(), nullable=True),
     Column("reason", Text, nullable=True),  # why it was returned, rejected, reported invalid or recalled
     # A forwarded delivery remembers its hop: from which delivery, by whom, with what note (ส่งต่อ).
     Column("forwarded_from", Uuid, nullable=True),
@@ -79,5 +81,5 @@ annotations = Table(
     Column("position", Text, nullable=False),  # ตำแหน่ง of the author, as signed
     Column("text", Text, nullable=False),
     Column("decision", String(32), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )

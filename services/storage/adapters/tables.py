@@ -1,8 +1,9 @@
 """Storage's tables: attachments (metadata only; the bytes are in the object store), read grants, the letters
 that carried them, stamped copies, outbox, inbox."""
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Uuid, text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Uuid, text
 
+from shared.db import UTCDateTime
 from shared.outbox import inbox_table, outbox_table
 
 metadata = MetaData()
@@ -18,7 +19,7 @@ attachments = Table(
     Column("sha256", String(64), nullable=False),
     Column("storage_key", String(200), nullable=False, unique=True),
     Column("created_by", String(100), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_attachments_org", "org_id", "created_at"),
 )
 
@@ -29,7 +30,7 @@ grants = Table(
     Column("attachment_id", Uuid, ForeignKey("attachments.id"), primary_key=True),
     Column("org_id", Uuid, primary_key=True, index=True),
     Column("letter_id", Uuid, nullable=False),  # the first letter that granted it, to explain why
-    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("granted_at", UTCDateTime(), nullable=False),
 )
 
 # Letters whose `letter.sent` storage has handled. A receipt for a letter not here yet means that event is
@@ -41,7 +42,7 @@ sent_letters = Table(
     "sent_letters",
     metadata,
     Column("letter_id", Uuid, primary_key=True),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
     Column("secrecy", String(16), nullable=False, server_default=text("'normal'")),
 )
 
@@ -69,7 +70,7 @@ stamped_copies = Table(
     Column("storage_key", String(200), nullable=False, unique=True),
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 outbox = outbox_table(metadata)
