@@ -61,6 +61,29 @@ def postgres_url():
     run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def fresh_postgres_url(postgres_url):
+    """An empty database of its own for one test (a deployment that numbers from 1 again)."""
+    import asyncpg
+
+    name = f"sarabun_test_{uuid.uuid4().hex[:10]}"
+    base = postgres_url.rsplit("/", 1)[0]
+    plain = base.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(plain)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, admin(f'CREATE DATABASE "{name}"')).result()
+    yield f"{base}/{name}"
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')).result()
+
+
 @pytest.fixture(scope="session")
 def rabbitmq_url():
     if not reachable(AMQP_URL, 5672):

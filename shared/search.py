@@ -10,7 +10,9 @@ from alembic import op
 def create_trigram_index(table: str, column: str) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    # One extension per database, shared by every service schema, hence the explicit schema.
+    # One extension per database, shared by every service schema, hence the explicit schema. Services
+    # migrate concurrently and IF NOT EXISTS is not race-safe, so the creation is serialised by a lock.
+    op.execute("SELECT pg_advisory_xact_lock(hashtext('sarabun:pg_trgm'))")
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
     op.execute(
         f"CREATE INDEX IF NOT EXISTS ix_{table}_{column}_trgm ON {table} USING gin ({column} public.gin_trgm_ops)"

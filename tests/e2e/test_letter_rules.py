@@ -90,3 +90,21 @@ async def test_one_hundred_letters_sent_at_once_are_numbered_1_to_100(api):
     assert {r.status_code for r in responses} == {201}
     numbers = sorted(int(r.json()["doc_no"].rsplit("/", 1)[1]) for r in responses)
     assert numbers == list(range(1, 101))
+
+
+async def test_one_hundred_receipts_at_once_are_numbered_1_to_100(api):
+    ops, cgd = await login(api, "ops.clerk"), await login(api, "cgd.clerk")
+    orgs = await org_ids(api, ops)
+    body = {"type": "external", "subject": "ลงรับพร้อมกัน", "recipient_org_ids": [orgs["cgd"]]}
+    for _ in range(100):
+        assert (await api.post("/api/v1/letters", headers=ops, json=body)).status_code == 201
+
+    async def all_delivered():
+        page = (await api.get("/api/v1/inbox", headers=cgd, params={"limit": 200})).json()["items"]
+        return page if len(page) == 100 else None
+
+    items = await eventually(all_delivered, within=30)
+    receipts = await asyncio.gather(
+        *(api.post(f"/api/v1/deliveries/{i['delivery_id']}/receive", headers=cgd) for i in items)
+    )
+    assert sorted(r.json()["receive_no"] for r in receipts) == list(range(1, 101))

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from shared.topology import QUEUES, dead_letter_queue, retry_queue
+from tests.e2e import test_actions, test_letter_rules, test_receive_stamp, test_registers, test_search, test_secrecy
 from tests.flow import core_flow
 
 SERVICES = ("intake", "routing", "storage", "audit")
@@ -52,13 +53,13 @@ def wait_ready(url: str, processes: dict, logs, within: float = 90.0) -> None:
 
 
 @pytest.fixture
-def deployment(postgres_url, rabbitmq_url, s3_url, tmp_path):
+def deployment(fresh_postgres_url, rabbitmq_url, s3_url, tmp_path):
     asyncio.run(fresh_topology(rabbitmq_url))
     ports = {name: free_port() for name in (*SERVICES, "gateway")}
     env = {
         **os.environ,
         "SARABUN_DEMO": "1",
-        "SARABUN_DATABASE_URL": postgres_url,
+        "SARABUN_DATABASE_URL": fresh_postgres_url,
         "SARABUN_BUS_URL": rabbitmq_url,
         "SARABUN_STORAGE_URL": s3_url,
         "SARABUN_DATA_DIR": str(tmp_path),
@@ -108,3 +109,28 @@ async def test_the_flow_across_separate_processes(deployment):
         for port in ports.values():  # every process serves the operational endpoints
             for path in ("/healthz", "/readyz", "/metrics"):
                 assert (await api.get(f"http://127.0.0.1:{port}{path}")).status_code == 200
+
+
+SCENARIOS = [
+    test_actions.test_recall_only_from_recipients_that_have_not_registered,
+    test_actions.test_forward_a_registered_letter_and_the_new_unit_registers_it,
+    test_actions.test_a_circular_to_the_department_group_and_who_has_not_registered,
+    test_letter_rules.test_one_hundred_letters_sent_at_once_are_numbered_1_to_100,
+    test_letter_rules.test_one_hundred_receipts_at_once_are_numbered_1_to_100,
+    test_receive_stamp.test_a_received_letter_has_a_stamped_copy_for_the_receiving_unit_only,
+    test_registers.test_the_send_register_lists_both_series_by_number,
+    test_search.test_a_mid_word_thai_fragment_finds_the_letter_in_inbox_and_outbox,
+    test_secrecy.test_a_secret_letter_is_masked_for_uncleared_users_and_views_are_audited,
+]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__.removeprefix("test_"))
+async def test_the_rules_hold_across_processes(deployment, scenario):
+    """The embedded end-to-end scenarios again, on PostgreSQL, RabbitMQ and S3 with a process per service."""
+    ports, processes, logs = deployment
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['gateway']}", timeout=60) as api:
+        try:
+            await scenario(api)
+        except AssertionError:
+            print("\n".join(logs(name) for name in processes))
+            raise
