@@ -48,11 +48,12 @@ def visible_subject(who: Principal, subject: str, secrecy: str) -> str:
     return f"[หนังสือ{SECRECY_TH.get(secrecy, secrecy)}]"
 
 
-def internal_token(principal: Principal, secret: str, seconds: int = 60) -> str:
+def encode_principal(principal: Principal, secret: str, *, issuer: str, audience: str, seconds: int) -> str:
+    """A signed, short-lived token carrying the principal (HS256; iss, aud and exp always set)."""
     now = datetime.now(UTC)
     claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
+        "iss": issuer,
+        "aud": audience,
         "iat": now,
         "exp": now + timedelta(seconds=seconds),
         "sub": principal.user,
@@ -64,14 +65,16 @@ def internal_token(principal: Principal, secret: str, seconds: int = 60) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def read_internal_token(token: str, secret: str) -> Principal:
+def decode_principal(token: str, secret: str, *, issuer: str, audience: str) -> Principal:
+    """The principal of a token signed with `secret` for this issuer and audience; ValueError otherwise.
+    Only HS256 is accepted, so an unsigned ("none") or differently signed token never passes."""
     try:
         claims = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
+            audience=audience,
+            issuer=issuer,
             options={"require": ["exp", "iss", "aud", "sub"]},
         )
         return Principal(
@@ -81,7 +84,18 @@ def read_internal_token(token: str, secret: str) -> Principal:
             roles=tuple(claims["roles"]),
             clearance=claims["clr"],
         )
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        raise ValueError("invalid token") from exc
+
+
+def internal_token(principal: Principal, secret: str, seconds: int = 60) -> str:
+    return encode_principal(principal, secret, issuer=ISSUER, audience=AUDIENCE, seconds=seconds)
+
+
+def read_internal_token(token: str, secret: str) -> Principal:
+    try:
+        return decode_principal(token, secret, issuer=ISSUER, audience=AUDIENCE)
+    except ValueError as exc:
         raise Problem(401, "โทเค็นภายในไม่ถูกต้อง (invalid service token)") from exc
 
 
