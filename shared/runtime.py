@@ -8,12 +8,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from shared.bus import Bus, MessageHandler
 from shared.db import Database
 from shared.migrate import upgrade
 from shared.outbox import OutboxRelay
+from shared.settings import Settings
+from shared.web import ReadinessCheck, create_app
 
 log = logging.getLogger("sarabun.runtime")
 
@@ -48,3 +50,12 @@ class ServiceRuntime:
         for step in self.shutdown:
             await step()
         await self.db.dispose()
+
+
+def service_app(name: str, settings: Settings, db: Database, bus: Bus, router: APIRouter, **checks: ReadinessCheck):
+    """A service's internal HTTP app: its routes, the principal check's secret, and readiness of its ports."""
+    app = create_app(f"sarabun-{name}", {"database": db.ping, "bus": bus.ready, **checks})
+    app.state.db = db
+    app.state.service_secret = settings.service_secret
+    app.include_router(router)
+    return app

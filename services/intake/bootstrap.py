@@ -10,19 +10,15 @@ from services.intake.consumers import consumers
 from shared.bus import Bus
 from shared.db import Database
 from shared.outbox import OutboxRelay
-from shared.runtime import ServiceRuntime
+from shared.runtime import ServiceRuntime, service_app
 from shared.settings import Settings
-from shared.web import create_app
 
 NAME = "intake"
 
 
 def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRuntime:
     db = db or Database(settings.database_url_for(NAME), schema=NAME)
-    app = create_app("sarabun-intake", {"database": db.ping, "bus": bus.ready})
-    app.state.db = db
-    app.state.service_secret = settings.service_secret
-    app.include_router(api.router)
+    app = service_app(NAME, settings, db, bus, api.router)
     return ServiceRuntime(
         name=NAME,
         app=app,

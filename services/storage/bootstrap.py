@@ -11,9 +11,8 @@ from shared.bus import Bus
 from shared.db import Database
 from shared.objectstore import ObjectStore, open_store
 from shared.outbox import OutboxRelay
-from shared.runtime import ServiceRuntime
+from shared.runtime import ServiceRuntime, service_app
 from shared.settings import Settings
-from shared.web import create_app
 
 NAME = "storage"
 
@@ -26,12 +25,9 @@ def build(settings: Settings, bus: Bus, db: Database | None = None, store: Objec
     async def make_spool_dir() -> None:
         policy.spool_dir.mkdir(parents=True, exist_ok=True)
 
-    app = create_app("sarabun-storage", {"database": db.ping, "bus": bus.ready, "store": store.ready})
-    app.state.db = db
+    app = service_app(NAME, settings, db, bus, api.router, store=store.ready)
     app.state.store = store
     app.state.upload_policy = policy
-    app.state.service_secret = settings.service_secret
-    app.include_router(api.router)
     return ServiceRuntime(
         name=NAME,
         app=app,
