@@ -189,7 +189,7 @@ async def receive(db: Database, delivery_id: uuid.UUID, who: Principal) -> dict:
         delivery = await repo.for_recipient(delivery_id, who.org_id, lock=True)
         if delivery is None:
             raise not_found("หนังสือที่ส่งถึงหน่วยงานท่าน")
-        if receive_repeated(delivery["status"]):
+        if receive_repeated(delivery["receive_no"]):
             return delivery
         _move(delivery, "receive")
         received_at = thai.now()

@@ -69,9 +69,9 @@ def next_status(action: str, status: str) -> str:
     return transition.target
 
 
-def receive_repeated(status: str) -> bool:
-    """ลงรับ twice answers with the first receive number instead of a conflict."""
-    return status == "received"
+def receive_repeated(receive_no: int | None) -> bool:
+    """ลงรับ again answers with the first receive number instead of a conflict, whatever happened since."""
+    return receive_no is not None
 
 
 def check_reason(reason: str) -> str | None:
