@@ -177,6 +177,18 @@ class LetterCancelled(Event):
     cancelled_at: datetime
 
 
+class RegisterNumberSet(Event):
+    """An administrator set where a register's numbering continues (an agency moving from paper mid-year).
+    Skipping numbers could hide letters, so every such change is logged."""
+
+    TYPE: ClassVar[str] = "register.number-set.v1"
+    org_id: uuid.UUID
+    register_name: str  # send | send_circular | receive
+    year: int  # Buddhist era
+    next_number: int
+    set_at: datetime
+
+
 class ClassifiedViewed(Event):
     """Someone read the content of a classified letter (ลับ, ลับมาก): every such view is logged."""
 
@@ -227,6 +239,7 @@ EVENTS: dict[str, type[Event]] = {
         ClassifiedViewed,
         AttachmentDownloaded,
         AccessDenied,
+        RegisterNumberSet,
     )
 }
 

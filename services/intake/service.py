@@ -23,7 +23,15 @@ from services.intake.domain.letters import (
     unique_recipients,
 )
 from shared import thai
-from shared.contracts import AccessDenied, ClassifiedViewed, DeliveryForwarded, DeliveryRef, LetterCancelled, LetterSent
+from shared.contracts import (
+    AccessDenied,
+    ClassifiedViewed,
+    DeliveryForwarded,
+    DeliveryRef,
+    LetterCancelled,
+    LetterSent,
+    RegisterNumberSet,
+)
 from shared.counters import NumberAlreadyIssued, next_number, set_next_number
 from shared.db import Database
 from shared.outbox import stage
@@ -260,8 +268,20 @@ async def set_send_next_number(db: Database, who: Principal, request: NextNumber
     org_id = request.org_id or who.org_id
     register = register_for(request.series == "circular")
     try:
-        async with db.transaction(notify=False) as session:
+        async with db.transaction() as session:
             await set_next_number(session, tables.counters, org_id, register, request.year, request.next_number)
+            event = RegisterNumberSet(
+                org_id=org_id,
+                register_name=register,
+                year=request.year,
+                next_number=request.next_number,
+                set_at=thai.now(),
+            )
+            await stage(
+                session,
+                tables.outbox,
+                event.envelope(source=SOURCE, subject=str(org_id), actor=who.user, correlation_id=correlation_id.get()),
+            )
     except NumberAlreadyIssued as issued:
         raise already_issued(issued) from None
     log.info("%s set the next number of %s %s/%s to %s", who.user, org_id, register, request.year, request.next_number)

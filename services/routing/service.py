@@ -36,6 +36,7 @@ from shared.contracts import (
     DeliveryReturned,
     Envelope,
     LetterSent,
+    RegisterNumberSet,
 )
 from shared.counters import NumberAlreadyIssued, next_number, set_next_number
 from shared.db import Database
@@ -413,8 +414,20 @@ async def set_receive_next_number(db: Database, who: Principal, request: NextNum
     check_settable_year(request.year)
     org_id = request.org_id or who.org_id
     try:
-        async with db.transaction(notify=False) as session:
+        async with db.transaction() as session:
             await set_next_number(session, tables.counters, org_id, RECEIVE_REGISTER, request.year, request.next_number)
+            event = RegisterNumberSet(
+                org_id=org_id,
+                register_name=RECEIVE_REGISTER,
+                year=request.year,
+                next_number=request.next_number,
+                set_at=thai.now(),
+            )
+            await stage(
+                session,
+                tables.outbox,
+                event.envelope(source=SOURCE, subject=str(org_id), actor=who.user, correlation_id=correlation_id.get()),
+            )
     except NumberAlreadyIssued as issued:
         raise already_issued(issued) from None
     log.info("%s set the next receive number of %s/%s to %s", who.user, org_id, request.year, request.next_number)

@@ -26,6 +26,7 @@ from shared.contracts import (
     Envelope,
     LetterCancelled,
     LetterSent,
+    RegisterNumberSet,
 )
 
 # Bumped if the mapping from events to entries ever changes, so old and new leaves can be told apart.
@@ -83,6 +84,8 @@ def leaf_for(envelope: Envelope) -> Leaf:
         return _attachment(envelope, event)
     if isinstance(event, ClassifiedViewed | AttachmentDownloaded | AccessDenied):
         return _access(envelope, event)
+    if isinstance(event, RegisterNumberSet):
+        return _number_set(envelope, event)
     return _unknown(envelope)  # a contract added to shared/ before this mapping learnt it
 
 
@@ -270,6 +273,24 @@ def _access(envelope: Envelope, event: ClassifiedViewed | AttachmentDownloaded |
         delivery_id=None,
         org_id=event.org_id,
         entry=_entry(envelope, occurred_at, facts),
+    )
+
+
+def _number_set(envelope: Envelope, event: RegisterNumberSet) -> Leaf:
+    facts = {
+        "org_id": str(event.org_id),
+        "register": event.register_name,
+        "year": event.year,
+        "next_number": event.next_number,
+    }
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=event.set_at,
+        letter_id=None,
+        delivery_id=None,
+        org_id=event.org_id,
+        entry=_entry(envelope, event.set_at, facts),
     )
 
 

@@ -84,3 +84,19 @@ async def test_only_an_admin_sets_the_next_number_and_only_forward(db):
     circular = request.model_copy(update={"series": "circular", "next_number": 5})
     await service.set_send_next_number(db, ADMIN, circular)
     assert (await send(db, circular=True))["doc_no"] == "กค 0200/ว 5"
+
+
+async def test_setting_a_number_is_an_audited_event(db):
+    from sqlalchemy import select
+
+    from services.intake.adapters import tables
+    from shared.contracts import Envelope
+
+    request = NextNumberRequest(year=buddhist_year(), next_number=12, org_id=OPS.org_id)
+    await service.set_send_next_number(db, ADMIN, request)
+    async with db.read() as session:
+        bodies = (await session.execute(select(tables.outbox.c.body))).scalars().all()
+    events = [Envelope.model_validate_json(b) for b in bodies]
+    assert [(e.type, e.actor, e.data["next_number"], e.data["register_name"]) for e in events] == [
+        ("register.number-set.v1", "admin", 12, "send")
+    ]
