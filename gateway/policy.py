@@ -24,6 +24,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "letter.recall": frozenset({"clerk"}),
     "letter.cancel": frozenset({"clerk"}),
     "audit.history": frozenset({"clerk", "auditor"}),
+    "audit.log": frozenset({"auditor"}),  # entries and proofs
+    "audit.checkpoint": frozenset({"clerk", "auditor", "admin"}),  # checkpoint and public key: anyone signed in
     "directory.read": frozenset({"clerk", "auditor", "admin"}),
     "register.read": frozenset({"clerk", "auditor"}),
     "register.set_next": frozenset({"admin"}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 
 from pydantic import model_validator
@@ -29,6 +31,9 @@ class Settings(BaseSettings):
     jwt_secret: str = DEMO_SECRET
     service_secret: str = DEMO_SECRET
     token_minutes: int = 30
+    # Signs the audit log's checkpoints: base64 of a 32-byte Ed25519 seed. Only the audit service reads it,
+    # and only from here; in demo mode it is generated into a file under data_dir on first start.
+    audit_signing_key: str | None = None
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -61,6 +66,25 @@ class Settings(BaseSettings):
                 "with SARABUN_DEMO=1)"
             )
         return self
+
+    def audit_signing_seed(self) -> bytes | None:
+        """The checkpoint key's seed, or None in demo mode without one (the audit service makes its own).
+        Checked when the audit service is built rather than in the validator, so the other services start
+        without a key they never use."""
+        if self.audit_signing_key is None:
+            if self.demo:
+                return None
+            raise ValueError(
+                "SARABUN_AUDIT_SIGNING_KEY: set the base64 of a 32-byte Ed25519 seed (a generated key is used "
+                "only with SARABUN_DEMO=1)"
+            )
+        try:
+            seed = base64.b64decode(self.audit_signing_key, validate=True)
+        except binascii.Error:
+            seed = b""
+        if len(seed) != 32:
+            raise ValueError("SARABUN_AUDIT_SIGNING_KEY: not the base64 of a 32-byte Ed25519 seed")
+        return seed
 
     def database_url_for(self, service: str) -> str:
         if self.database_url:

@@ -8,10 +8,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
 
 from services.audit import service
 from shared.contracts import base_type
 from shared.principal import CurrentPrincipal
+from shared.problems import Problem
 
 router = APIRouter()
 
@@ -64,3 +66,43 @@ async def leaves(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ):
     return [_leaf_view(r) for r in await service.leaves(_db(request), who, start, limit)]
+
+
+Index = Annotated[int, Query(ge=0, le=MAX_INDEX)]
+NOTE_TYPE = "text/plain; charset=utf-8"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse)
+async def checkpoint(request: Request, who: CurrentPrincipal):
+    # Any signed-in user may read it: a checkpoint says only how big the log is and what its root is.
+    note = await request.app.state.checkpointer.latest()
+    if note is None:
+        raise Problem(404, "ยังไม่มีจุดตรวจสอบ บันทึกยังว่างอยู่ (no checkpoint yet: the log is empty)")
+    return PlainTextResponse(note, media_type=NOTE_TYPE)
+
+
+@router.get("/public-key", response_class=PlainTextResponse)
+async def public_key(request: Request, who: CurrentPrincipal):
+    return PlainTextResponse(request.app.state.checkpointer.public_key_text + "\n", media_type=NOTE_TYPE)
+
+
+@router.get("/entries")
+async def entries(request: Request, who: CurrentPrincipal, start: Index = 0, end: Index | None = None):
+    rows = await service.entries(_db(request), who, start, end)
+    return [{"index": r["index"], "entry": _b64(r["entry"]), "leaf_hash": _b64(r["leaf_hash"])} for r in rows]
+
+
+@router.get("/proofs/inclusion")
+async def inclusion_proof(request: Request, who: CurrentPrincipal, index: Index, tree_size: Index):
+    hashes = await service.inclusion(_db(request), who, index, tree_size)
+    return {"leaf_index": index, "tree_size": tree_size, "hashes": [_b64(h) for h in hashes]}
+
+
+@router.get("/proofs/consistency")
+async def consistency_proof(request: Request, who: CurrentPrincipal, first: Index, second: Index):
+    hashes = await service.consistency(_db(request), who, first, second)
+    return {"first": first, "second": second, "hashes": [_b64(h) for h in hashes]}

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from services.audit import service
 from services.audit.adapters import tables
 from shared.bus import MessageHandler
+from shared.contracts import Envelope
 from shared.db import Database
 from shared.outbox import once
 
 EVENTS_QUEUE = "audit.events"  # bound to `#` in shared/topology.py: every event type
 
 
-def handlers(db: Database) -> dict[str, MessageHandler]:
-    return {EVENTS_QUEUE: once(db, tables.inbox, EVENTS_QUEUE, service.record_event)}
+def handlers(db: Database, after_append: Callable[[], Awaitable[None]] | None = None) -> dict[str, MessageHandler]:
+    record = once(db, tables.inbox, EVENTS_QUEUE, service.record_event)
+    if after_append is None:
+        return {EVENTS_QUEUE: record}
+
+    async def record_then_count(envelope: Envelope) -> None:
+        await record(envelope)
+        # After the commit: a checkpoint signed here already covers this leaf.
+        await after_append()
+
+    return {EVENTS_QUEUE: record_then_count}

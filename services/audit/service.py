@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.adapters.repository import LogRepository
 from services.audit.domain.entries import leaf_for
+from services.audit.domain.merkle import GetNode, complete_nodes, consistency_proof, inclusion_proof, needed_nodes
 from shared.contracts import EVENTS, Envelope
 from shared.db import Database
 from shared.principal import Principal
-from shared.problems import not_found
+from shared.problems import Problem, not_found
 
 log = logging.getLogger("sarabun.audit")
 
 AUDITOR = "auditor"
+
+T = TypeVar("T")
 
 
 async def record_event(session: AsyncSession, envelope: Envelope) -> None:
@@ -33,8 +38,23 @@ async def record_event(session: AsyncSession, envelope: Envelope) -> None:
         log.warning("event type %s is unknown here; logged with its envelope facts only", envelope.type)
     index = await repo.next_index()
     await repo.append(index, leaf)
+    # The subtrees this leaf completes go in with it, so proofs never see a leaf without its nodes.
+    await repo.add_nodes(await computed(repo, lambda get: complete_nodes(index, leaf.leaf_hash, get)))
     if leaf.letter_id is not None:
         await repo.add_parties(leaf.letter_id, leaf.parties)
+
+
+class DamagedLog(RuntimeError):
+    """A node the tree shape says must exist is not stored: the database was changed behind the service."""
+
+
+async def computed(repo: LogRepository, compute: Callable[[GetNode], T]) -> T:
+    """Runs a Merkle computation over the stored nodes, fetching every node it needs in one query."""
+    keys = needed_nodes(compute)
+    found = await repo.nodes_at(keys)
+    if missing := keys - found.keys():
+        raise DamagedLog(f"stored Merkle nodes missing: {sorted(missing)[:5]}")
+    return compute(lambda level, index: found[(level, index)])
 
 
 async def letter_history(db: Database, letter_id: uuid.UUID, who: Principal) -> list:
@@ -52,3 +72,44 @@ async def leaves(db: Database, who: Principal, start: int, limit: int) -> list:
         raise not_found("บันทึกการตรวจสอบ")
     async with db.read() as session:
         return await LogRepository(session).leaves_from(start, limit)
+
+
+PAGE = 1000
+
+
+def _auditors_only(who: Principal) -> None:
+    # The gateway's policy already admits auditors only; the service checks again rather than trust it.
+    if not who.has(AUDITOR):
+        raise not_found("บันทึกการตรวจสอบ")
+
+
+def _out_of_range(detail: str) -> Problem:
+    return Problem(422, f"{detail} (out of range for the log)")
+
+
+async def entries(db: Database, who: Principal, start: int, end: int | None) -> list:
+    """Leaves start <= index < end, at most PAGE of them; the caller pages on from the last index + 1."""
+    _auditors_only(who)
+    end = start + PAGE if end is None else min(end, start + PAGE)
+    if end < start:
+        raise Problem(422, "ช่วงไม่ถูกต้อง: end ต้องไม่น้อยกว่า start (end must not be below start)")
+    async with db.read() as session:
+        return await LogRepository(session).leaves_from(start, end - start)
+
+
+async def inclusion(db: Database, who: Principal, index: int, tree_size: int) -> list[bytes]:
+    _auditors_only(who)
+    async with db.read() as session:
+        repo = LogRepository(session)
+        if not index < tree_size <= await repo.size():
+            raise _out_of_range("ต้องเป็น index < tree_size <= ขนาดของบันทึก: index < tree_size <= log size")
+        return await computed(repo, lambda get: inclusion_proof(index, tree_size, get))
+
+
+async def consistency(db: Database, who: Principal, first: int, second: int) -> list[bytes]:
+    _auditors_only(who)
+    async with db.read() as session:
+        repo = LogRepository(session)
+        if not first <= second <= await repo.size():
+            raise _out_of_range("ต้องเป็น first <= second <= ขนาดของบันทึก: first <= second <= log size")
+        return await computed(repo, lambda get: consistency_proof(first, second, get))

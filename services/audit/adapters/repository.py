@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.adapters.tables import leaves, letter_parties, log_state
+from services.audit.adapters.tables import checkpoints, leaves, letter_parties, log_state, nodes
 from services.audit.domain.entries import SENDER, Leaf, Party
 from shared.db import insert_ignore
 
 STATE_ROW = 1
 INDEX = leaves.c["index"]
+NODE_INDEX = nodes.c["index"]
 
 
 def _visible_to(org_id: uuid.UUID):
@@ -89,3 +90,29 @@ class LogRepository:
     async def leaves_from(self, start: int, limit: int) -> list:
         query = select(INDEX, leaves.c.type, leaves.c.leaf_hash, leaves.c.entry).where(INDEX >= start)
         return (await self.session.execute(query.order_by(INDEX).limit(limit))).mappings().all()
+
+    async def size(self) -> int:
+        return (await self.session.execute(select(log_state.c.size))).scalar_one_or_none() or 0
+
+    async def add_nodes(self, rows: list[tuple[int, int, bytes]]) -> None:
+        await self.session.execute(
+            insert(nodes), [{"level": level, "index": index, "hash": value} for level, index, value in rows]
+        )
+
+    async def nodes_at(self, keys: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored hashes of the given complete subtrees, in one query (a proof needs about 2 log n)."""
+        if not keys:
+            return {}
+        wanted = or_(*(and_(nodes.c.level == level, NODE_INDEX == index) for level, index in keys))
+        rows = (await self.session.execute(select(nodes.c.level, NODE_INDEX, nodes.c.hash).where(wanted))).all()
+        return {(level, index): value for level, index, value in rows}
+
+    async def latest_checkpoint(self):
+        query = select(checkpoints).order_by(checkpoints.c.size.desc()).limit(1)
+        return (await self.session.execute(query)).mappings().first()
+
+    async def add_checkpoint(self, size: int, root: bytes, note: str, issued_at) -> None:
+        """A replica that signed the same size first wins; the notes are identical (same key, same body)."""
+        await self.session.execute(
+            insert_ignore(self.session, checkpoints, size=size, root=root, note=note, issued_at=issued_at)
+        )

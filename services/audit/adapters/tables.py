@@ -9,8 +9,10 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
+    Text,
     Uuid,
 )
 
@@ -37,6 +39,17 @@ leaves = Table(
     Index("ix_leaves_org_time", "org_id", "occurred_at"),
 )
 
+# The complete subtrees of the Merkle tree: (level, index) covers leaves index * 2**level up to
+# (index + 1) * 2**level, level 0 being the leaf hashes. Written with the leaf that completes them and never
+# changed, so an append writes O(log n) rows and a proof or root reads O(log n) rows.
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("index", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
 # A single row: the number of leaves. Appending bumps it with UPDATE ... RETURNING, which takes a row lock on
 # PostgreSQL and the write lock on SQLite, so concurrent consumers and replicas queue for the next index and
 # a rolled-back append gives its index back.
@@ -46,6 +59,16 @@ log_state = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
     CheckConstraint("id = 1", name="ck_log_state_single_row"),
+)
+
+# Every signed checkpoint, one per tree size. The private key is never here: only what anyone may read.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("issued_at", UTCDateTime(), nullable=False),
 )
 
 letter_parties = Table(

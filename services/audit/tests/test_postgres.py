@@ -72,3 +72,35 @@ async def test_concurrent_appends_from_two_replicas_are_contiguous(postgres_url,
         for replica in replicas:
             await replica.stop()
         await bus.close()
+
+
+async def test_leaves_and_nodes_cannot_be_changed_or_removed(postgres_url, tmp_path):
+    import sqlalchemy.exc
+    from sqlalchemy import delete, update
+
+    from shared.migrate import upgrade
+
+    db = Database(postgres_url, schema=f"audit_{uuid.uuid4().hex[:8]}")
+    runtime = bootstrap.build(Settings(demo=True, data_dir=tmp_path), MemoryBus(), db)
+    await upgrade(db, runtime.migrations)
+    try:
+        handle = runtime.consumers[EVENTS_QUEUE]
+        for envelope in (letter_sent(uuid.uuid4(), OPS, [(uuid.uuid4(), CGD)]) for _ in range(3)):
+            await handle(envelope)
+        attempts = [
+            update(tables.leaves).where(tables.leaves.c["index"] == 1).values(entry=b"forged"),
+            delete(tables.leaves).where(tables.leaves.c["index"] == 2),
+            update(tables.nodes).values(hash=bytes(32)),
+            delete(tables.nodes),
+        ]
+        for statement in attempts:
+            with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"):
+                async with db.transaction() as session:
+                    await session.execute(statement)
+        async with db.read() as session:
+            rows = (await session.execute(select(tables.leaves.c.entry))).scalars().all()
+            node_count = len((await session.execute(select(tables.nodes))).all())
+        assert len(rows) == 3 and b"forged" not in rows
+        assert node_count == 3 + 1  # three leaves and the one complete pair
+    finally:
+        await db.dispose()
