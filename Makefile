@@ -8,11 +8,12 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint up-local down-local up down clean
+.PHONY: help install run test test-fuzz lint up-local down-local up down clean
 
 help:
 	@echo "make run         embedded mode, everything in one process (demo users seeded)"
 	@echo "make test        run the tests (PYTEST_ARGS='-k name' to select)"
+	@echo "make test-fuzz   only the hostile-input suite: schemathesis over the API and targeted cases"
 	@echo "make lint        ruff check + ruff format --check"
 	@echo "make up-local    distributed mode as local processes (PostgreSQL + RabbitMQ needed)"
 	@echo "make down-local  stop the local processes"
@@ -34,6 +35,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# SARABUN_FUZZ_EXAMPLES raises the examples per operation and role (default 25) for a longer search.
+test-fuzz: $(STAMP)
+	$(BIN)/pytest -q tests/fuzz $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -92,6 +92,12 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    def process_bind_param(self, value, dialect):
+        # SQLite would keep the wall-clock time and drop the offset, so 10:00+07:00 must become 03:00 first.
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)

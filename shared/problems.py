@@ -30,6 +30,12 @@ TITLES = {
 }
 
 
+# The framework's own English details, said Thai first like every other answer.
+FRAMEWORK_DETAILS = {
+    "There was an error parsing the body": "อ่านเนื้อหาคำขอไม่ได้ (There was an error parsing the body)",
+}
+
+
 class Problem(Exception):
     """An error answer a caller can act on. Raise it anywhere; the app turns it into problem+json."""
 
@@ -85,6 +91,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        detail = FRAMEWORK_DETAILS.get(detail, detail)
         return problem_response(Problem(exc.status_code, detail, headers=getattr(exc, "headers", None)))
 
     @app.exception_handler(Exception)

@@ -4,15 +4,30 @@ One definition, so the gateway's OpenAPI and the service never disagree."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.contracts import LetterType, Secrecy, Urgency
-from shared.thai import clean
+from shared.thai import BANGKOK, clean
 
 Text = Annotated[str, AfterValidator(clean)]
+
+# An Idempotency-Key is passed on to the owning service in a header, so it must be visible ASCII.
+IDEMPOTENCY_KEY = r"^[\x21-\x7e]{1,200}$"
+
+
+def _representable(moment: datetime) -> datetime:
+    """A moment that UTC (how it is stored) and Bangkok time (how it is shown) can both express."""
+    try:
+        moment.astimezone(UTC), moment.astimezone(BANGKOK)
+    except OverflowError:
+        raise ValueError("วันเวลาอยู่นอกช่วงที่ระบบรองรับ (date and time out of range)") from None
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_representable)]
 
 
 # Sub-kinds of the letter types that have them (DOMAIN.md): คำสั่ง ระเบียบ ข้อบังคับ / ประกาศ แถลงการณ์ ข่าว /
@@ -66,7 +81,7 @@ class SendLetterRequest(BaseModel):
     cc_org_ids: Annotated[list[uuid.UUID], Field(max_length=200)] = []  # สำเนาส่ง: they get the letter too
     owning_unit: Annotated[Text, Field(max_length=300)] = ""  # ส่วนราชการเจ้าของเรื่อง
     contact: Contact = Contact()
-    deliver_by: AwareDatetime | None = None  # ด่วนภายใน
+    deliver_by: Moment | None = None  # ด่วนภายใน
 
     @model_validator(mode="after")
     def _someone_to_send_to(self) -> SendLetterRequest:

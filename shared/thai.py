@@ -23,8 +23,9 @@ MONTHS = (
     "พฤศจิกายน",
     "ธันวาคม",
 )
-# Control characters and bidi overrides that can disguise text; ordinary newlines and tabs stay.
-_STRIP = {chr(c) for c in range(0x20) if chr(c) not in "\n\t"} | {
+# Control characters (C0, DEL, C1) and bidi overrides that can disguise text; ordinary newlines and tabs stay.
+_STRIP = {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\n\t"} | {
+    "\u061c",
     "\u200e",
     "\u200f",
     "\u202a",
@@ -45,9 +46,13 @@ _STRIP = {chr(c) for c in range(0x20) if chr(c) not in "\n\t"} | {
 _SARA_AM = re.compile("\u0e4d([\u0e48-\u0e4b]?)\u0e32")
 
 
+# Lone UTF-16 surrogates: JSON's "\\ud800" escape decodes to one, but no text can be stored or sent with it.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def clean(text: str) -> str:
-    """NFC-normalised, สระอำ composed, without control or bidi-override characters, trimmed."""
-    text = _SARA_AM.sub("\\1\u0e33", unicodedata.normalize("NFC", text))
+    """NFC-normalised, สระอำ composed, without control, bidi-override or lone surrogate characters, trimmed."""
+    text = _SARA_AM.sub("\\1\u0e33", unicodedata.normalize("NFC", _SURROGATES.sub("", text)))
     return "".join(ch for ch in text if ch not in _STRIP).strip()
 
 

@@ -13,7 +13,14 @@ from gateway.clients import Services
 from gateway.deps import ServicesDep
 from gateway.thai_dates import with_thai_dates
 from shared.principal import Principal
-from shared.schemas import AnnotationRequest, ForwardRequest, ReasonRequest, RecallRequest, SendLetterRequest
+from shared.schemas import (
+    IDEMPOTENCY_KEY,
+    AnnotationRequest,
+    ForwardRequest,
+    ReasonRequest,
+    RecallRequest,
+    SendLetterRequest,
+)
 
 router = APIRouter(tags=["letters"])
 
@@ -27,7 +34,7 @@ async def send_letter(
     body: SendLetterRequest,
     who: CurrentUser,
     services: ServicesDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(pattern=IDEMPOTENCY_KEY)] = None,
 ):
     policy.require(who, "letter.send")
     body = await _resolve_recipients(services, who, body)

@@ -15,7 +15,7 @@ from shared.paging import decode_cursor, encode_cursor
 from shared.principal import CurrentPrincipal, Principal, visible_subject
 from shared.problems import Problem
 from shared.registers import PAGE_MAX, NextNumberRequest, check_year, decode_register_cursor
-from shared.schemas import ReasonRequest, SendLetterRequest
+from shared.schemas import IDEMPOTENCY_KEY, ReasonRequest, SendLetterRequest
 from shared.thai import clean
 
 router = APIRouter()
@@ -70,7 +70,7 @@ async def send_letter(
     body: SendLetterRequest,
     request: Request,
     who: CurrentPrincipal,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(pattern=IDEMPOTENCY_KEY)] = None,
 ):
     letter = NewLetter(
         letter_type=body.type,

@@ -25,6 +25,8 @@ def test_thai_text_is_composed_and_stripped_of_disguising_characters():
     assert clean("น\u0e4d\u0e49\u0e32") == "น้ำ" and clean("การน\u0e4d\u0e32ส่ง") == "การนำส่ง"
     assert clean("e\u0301") == "é"
     assert clean("\u202eabc\u0000 ") == "abc" and clean("บรรทัด\nใหม่") == "บรรทัด\nใหม่"
+    assert clean("a\x7fb\x85c\u061cd") == "abcd"  # DEL, a C1 control, the Arabic letter mark
+    assert clean("ก\ud800ข\udfff") == "กข"  # lone surrogates, as JSON's \\ud800 escape decodes
     from datetime import UTC, datetime
 
     assert date_th(datetime(2026, 11, 23, 18, 0, tzinfo=UTC)) == "24 พฤศจิกายน 2569"  # Bangkok is UTC+7
