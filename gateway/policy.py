@@ -24,7 +24,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "letter.recall": frozenset({"clerk"}),
     "letter.cancel": frozenset({"clerk"}),
     "audit.history": frozenset({"clerk", "auditor"}),
-    "audit.log": frozenset({"auditor"}),  # entries and proofs
+    "audit.log": frozenset({"auditor"}),  # entries, proofs, an agency's events, denied requests
     "audit.checkpoint": frozenset({"clerk", "auditor", "admin"}),  # checkpoint and public key: anyone signed in
     "directory.read": frozenset({"clerk", "auditor", "admin"}),
     "register.read": frozenset({"clerk", "auditor"}),

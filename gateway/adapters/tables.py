@@ -1,6 +1,8 @@
 """The gateway's own tables: people and their credentials."""
 
-from sqlalchemy import JSON, Boolean, Column, MetaData, String, Table, Text, Uuid
+from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, Text, Uuid
+
+from shared.db import UTCDateTime
 
 metadata = MetaData()
 
@@ -14,4 +16,13 @@ users = Table(
     Column("clearance", String(16), nullable=False),
     Column("password_hash", Text, nullable=False),  # Argon2id
     Column("active", Boolean, nullable=False, default=True),
+)
+
+# Failed sign-ins per username, kept in the database so every gateway replica counts the same attempts.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, index=True),
+    Column("failed_at", UTCDateTime(), nullable=False),
 )

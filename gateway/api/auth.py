@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from gateway.adapters.repository import UserRepository
+from gateway.adapters.repository import LoginFailures, UserRepository
 from gateway.auth import CurrentUser, issue_token, password_matches
 from gateway.deps import DbDep, ServicesDep
+from shared import thai
 from shared.principal import Principal
 from shared.problems import Problem
 
@@ -22,13 +24,19 @@ log = logging.getLogger("sarabun.gateway.auth")
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, db: DbDep, services: ServicesDep
 ):
+    username = form.username[:100]
+    await _refuse_if_throttled(db, username)
     async with db.read() as session:
         user = await UserRepository(session).get(form.username)
     if not password_matches(user["password_hash"] if user and user["active"] else None, form.password):
-        log.warning("failed sign-in for %r", form.username[:100])
+        log.warning("failed sign-in for %r", username)
+        async with db.transaction() as session:
+            await LoginFailures(session).add(username, thai.now())
         raise Problem(
             401, "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง (invalid username or password)", headers={"WWW-Authenticate": "Bearer"}
         )
+    async with db.transaction() as session:
+        await LoginFailures(session).clear(username)
     principal = Principal(
         user=user["username"], org_id=user["org_id"], roles=tuple(user["roles"]), clearance=user["clearance"]
     )
@@ -40,6 +48,24 @@ async def token(
         "token_type": "bearer",
         "expires_in": settings.token_minutes * 60,
     }
+
+
+# Password guessing: after this many failures within the window, sign-in for that name waits.
+MAX_FAILURES = 5
+WINDOW = timedelta(minutes=15)
+
+
+async def _refuse_if_throttled(db, username: str) -> None:
+    now = thai.now()
+    async with db.read() as session:
+        failures = await LoginFailures(session).since(username, now - WINDOW)
+    if len(failures) >= MAX_FAILURES:
+        retry_after = max(1, int((failures[-MAX_FAILURES] + WINDOW - now).total_seconds()) + 1)
+        raise Problem(
+            429,
+            f"เข้าสู่ระบบผิดหลายครั้ง โปรดลองใหม่ในอีก {retry_after} วินาที (too many failed sign-ins)",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 @router.get("/me")

@@ -253,3 +253,27 @@ async def test_hostile_filenames_are_cleaned(api, sent, stored):
     disposition = download.headers["content-disposition"]
     assert disposition.isascii() and "\x00" not in disposition and "/" not in disposition
     assert disposition.startswith("attachment; filename=")
+
+
+async def test_many_failed_sign_ins_are_throttled_with_retry_after(api):
+    for _ in range(5):
+        wrong = await api.post("/api/v1/auth/token", data={"username": "rd.clerk", "password": "guess"})
+        assert wrong.status_code == 401
+    throttled = await api.post("/api/v1/auth/token", data={"username": "rd.clerk", "password": "sarabun-demo"})
+    assert throttled.status_code == 429 and throttled.headers["content-type"].startswith("application/problem+json")
+    assert 0 < int(throttled.headers["Retry-After"]) <= 15 * 60
+    other = await api.post("/api/v1/auth/token", data={"username": "cgd.clerk", "password": "sarabun-demo"})
+    assert other.status_code == 200  # only the guessed name waits
+
+
+async def test_a_good_sign_in_clears_earlier_failures(api):
+    for _ in range(4):
+        await api.post("/api/v1/auth/token", data={"username": "td.clerk", "password": "guess"})
+    assert (
+        await api.post("/api/v1/auth/token", data={"username": "td.clerk", "password": "sarabun-demo"})
+    ).status_code == 200
+    for _ in range(4):
+        await api.post("/api/v1/auth/token", data={"username": "td.clerk", "password": "guess"})
+    assert (
+        await api.post("/api/v1/auth/token", data={"username": "td.clerk", "password": "sarabun-demo"})
+    ).status_code == 200
