@@ -248,7 +248,7 @@ async def org_events(
     return await _csv(
         services,
         who,
-        lambda after: page(after, CSV_PAGE),
+        lambda after: page(after or cursor, CSV_PAGE),  # a cursor starts the file there
         headings=EVENT_HEADINGS,
         key="items",
         record=_event_record,
@@ -278,7 +278,7 @@ async def denied(
     return await _csv(
         services,
         who,
-        lambda after: page(after, CSV_PAGE),
+        lambda after: page(after or cursor, CSV_PAGE),  # a cursor starts the file there
         headings=EVENT_HEADINGS,
         key="items",
         record=_event_record,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from services.audit import service
+from services.audit.domain.queries import recipients
 from shared.contracts import base_type
 from shared.principal import CurrentPrincipal
 from shared.problems import Problem
@@ -52,10 +53,84 @@ def _leaf_view(row) -> dict:
     }
 
 
+# Facts of an entry an auditor's listing shows besides the event itself: ids, numbers and levels, never text.
+LISTED_FACTS = (
+    "sender_org_id",
+    "recipient_org_id",
+    "doc_no",
+    "receive_no",
+    "register_year",
+    "status",
+    "decision",
+    "secrecy",
+    "resource",
+    "resource_id",
+    "attachment_id",
+)
+
+
+def _listed_view(row) -> dict:
+    entry = json.loads(row["entry"])
+    event = {
+        "index": row["index"],
+        "type": base_type(row["type"]),
+        "occurred_at": entry["occurred_at"],
+        "org_id": row["org_id"],
+        "actor": entry.get("actor"),
+        "letter_id": row["letter_id"],
+        "delivery_id": row["delivery_id"],
+    }
+    return event | {key: entry[key] for key in LISTED_FACTS if key in entry}
+
+
+def _page_view(rows, next_index: int | None) -> dict:
+    return {
+        "items": [_listed_view(r) for r in rows],
+        "next_cursor": None if next_index is None else str(next_index),
+    }
+
+
 @router.get("/letters/{letter_id}/history")
 async def letter_history(letter_id: uuid.UUID, request: Request, who: CurrentPrincipal):
     rows = await service.letter_history(_db(request), letter_id, who)
-    return {"letter_id": letter_id, "events": [_event_view(r) for r in rows]}
+    return {
+        "letter_id": letter_id,
+        "events": [_event_view(r) for r in rows],
+        "recipients": recipients(rows, service.whole_recipient_list(rows, who)),
+    }
+
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+# Dates, types and cursors are read by the service, so every malformed value gets the same 422 naming its field.
+Text = Annotated[str | None, Query(max_length=100)]
+
+
+@router.get("/orgs/{org_id}/events")
+async def org_events(
+    org_id: uuid.UUID,
+    request: Request,
+    who: CurrentPrincipal,
+    start: Annotated[Text, Query(alias="from")] = None,
+    end: Annotated[Text, Query(alias="to")] = None,
+    type_: Annotated[Text, Query(alias="type")] = None,
+    cursor: Text = None,
+    limit: Limit = 100,
+):
+    rows, next_index = await service.org_events(_db(request), who, org_id, start, end, type_, cursor, limit)
+    return {"org_id": org_id} | _page_view(rows, next_index)
+
+
+@router.get("/denied")
+async def denied(
+    request: Request,
+    who: CurrentPrincipal,
+    start: Annotated[Text, Query(alias="from")] = None,
+    end: Annotated[Text, Query(alias="to")] = None,
+    cursor: Text = None,
+    limit: Limit = 100,
+):
+    rows, next_index = await service.denied(_db(request), who, start, end, cursor, limit)
+    return _page_view(rows, next_index)
 
 
 @router.get("/leaves")

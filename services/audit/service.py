@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.adapters.repository import LogRepository
+from services.audit.domain import queries
 from services.audit.domain.entries import leaf_for
 from services.audit.domain.merkle import GetNode, complete_nodes, consistency_proof, inclusion_proof, needed_nodes
 from shared.contracts import EVENTS, Envelope
@@ -64,6 +65,60 @@ async def letter_history(db: Database, letter_id: uuid.UUID, who: Principal) -> 
     if not rows:
         raise not_found("ประวัติของหนังสือ")
     return rows
+
+
+def _bad_query(exc: queries.QueryError) -> Problem:
+    return Problem(422, str(exc), errors=[{"field": exc.field, "message": str(exc)}])
+
+
+async def org_events(
+    db: Database,
+    who: Principal,
+    org_id: uuid.UUID,
+    start: str | None,
+    end: str | None,
+    event_type: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list, int | None]:
+    """Everything an org sent or received, or did, in a window, optionally of one type: a page of leaves in
+    log order and the cursor of the next page (None on the last)."""
+    _auditors_only(who)
+    try:
+        span, wanted, after = queries.window(start, end), queries.event_type(event_type), queries.cursor(cursor)
+    except queries.QueryError as exc:
+        raise _bad_query(exc) from exc
+    types = queries.matching_types(wanted) if wanted else None
+    return await _page(db, limit, org_id=org_id, types=types, start=span.start, end=span.end, after=after)
+
+
+async def denied(
+    db: Database, who: Principal, start: str | None, end: str | None, cursor: str | None, limit: int
+) -> tuple[list, int | None]:
+    """Refused requests for classified content in a window, in log order."""
+    _auditors_only(who)
+    try:
+        span, after = queries.window(start, end), queries.cursor(cursor)
+    except queries.QueryError as exc:
+        raise _bad_query(exc) from exc
+    types = queries.matching_types(queries.DENIED)
+    return await _page(db, limit, types=types, start=span.start, end=span.end, after=after)
+
+
+async def _page(db: Database, limit: int, **where) -> tuple[list, int | None]:
+    # One row more than asked says whether another page exists without a count.
+    async with db.read() as session:
+        rows = await LogRepository(session).search(limit=limit + 1, **where)
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1]["index"]
+    return rows, None
+
+
+def whole_recipient_list(rows, who: Principal) -> bool:
+    """Auditors and the sender see every recipient of a letter; a recipient sees its own delivery only."""
+    if who.has(AUDITOR):
+        return True
+    return any(r["org_id"] == who.org_id and r["type"].startswith("letter.sent.") for r in rows)
 
 
 async def leaves(db: Database, who: Principal, start: int, limit: int) -> list:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import csv
 import hashlib
 import io
 import json
 import sqlite3
 import subprocess
 import sys
+import uuid
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -25,7 +28,8 @@ from services.audit.domain.note import (
     verifier_key_text,
     verify_checkpoint,
 )
-from tests.e2e.helpers import eventually, login, org_ids
+from shared import thai
+from tests.e2e.helpers import eventually, inbox_item, login, org_ids
 
 AUDIT = "/api/v1/audit"
 
@@ -290,3 +294,326 @@ def test_the_verifier_needs_nothing_of_the_service():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _csv_rows(response: httpx.Response) -> list[list[str]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert response.content.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+async def test_an_auditor_asks_what_an_agency_sent_and_received_as_json_and_csv(api):
+    ops = await login(api, "ops.clerk")
+    orgs = await org_ids(api, ops)
+    body = {"type": "external", "subject": "ขอส่งรายงาน", "recipient_org_ids": [orgs["cgd"], orgs["rd"]]}
+    letter = (await api.post("/api/v1/letters", headers=ops, json=body)).json()
+    cgd = await login(api, "cgd.clerk")
+    item = await eventually(lambda: inbox_item(api, cgd, letter["id"]))
+    assert (await api.post(f"/api/v1/deliveries/{item['delivery_id']}/receive", headers=cgd)).status_code == 200
+    auditor = await login(api, "auditor")
+    await logged(api, auditor, 4)
+
+    today = datetime.now(thai.BANGKOK).date().isoformat()
+    path = f"{AUDIT}/orgs/{orgs['cgd']}/events"
+    answer = await api.get(path, headers=auditor, params={"from": today, "to": today})
+    assert answer.status_code == 200, answer.text
+    events = answer.json()["items"]
+    # CGD's view: the letter, its own delivery and its registration; not RD's delivery.
+    assert [e["type"] for e in events] == ["letter.sent", "delivery.delivered", "delivery.received"]
+    assert {e["letter_id"] for e in events} == {letter["id"]}
+    assert events[2]["receive_no"] == 1 and events[2]["delivery_id"] == item["delivery_id"]
+    assert all("subject" not in e for e in events)
+    received = await api.get(path, headers=auditor, params={"type": "delivery.received"})
+    assert [e["index"] for e in received.json()["items"]] == [events[2]["index"]]
+    yesterday = await api.get(path, headers=auditor, params={"to": "2000-01-01"})
+    assert yesterday.json() == {"org_id": orgs["cgd"], "items": [], "next_cursor": None}
+
+    first = (await api.get(path, headers=auditor, params={"limit": 2})).json()
+    assert [e["index"] for e in first["items"]] == [e["index"] for e in events[:2]]
+    rest = (await api.get(path, headers=auditor, params={"limit": 2, "cursor": first["next_cursor"]})).json()
+    assert [e["index"] for e in rest["items"]] == [events[2]["index"]] and rest["next_cursor"] is None
+
+    rows = _csv_rows(await api.get(path, headers=auditor, params={"from": today, "format": "csv"}))
+    assert rows[0][:3] == ["ลำดับในบันทึก (index)", "ประเภทเหตุการณ์ (event type)", "วันเวลา (time, Asia/Bangkok)"]
+    assert [row[0] for row in rows[1:]] == [str(e["index"]) for e in events]
+    assert [row[1] for row in rows[1:]] == [e["type"] for e in events]
+    assert all(row[2].endswith("+07:00") for row in rows[1:])
+    heading = rows[0]
+    registered = dict(zip(heading, rows[3], strict=True))
+    assert registered["เลขทะเบียนรับ (receive no.)"] == "1"
+    assert registered["ผู้ส่ง (sender)"] != "" and registered["ผู้รับ (recipient)"] != ""
+    assert registered["ที่ (document no.)"] == ""  # only letter.sent carries the document number
+    assert dict(zip(heading, rows[1], strict=True))["ที่ (document no.)"] == letter["doc_no"]
+    assert "ขอส่งรายงาน" not in rows.__repr__()
+
+
+async def test_a_letters_history_has_a_summary_per_recipient_and_exports_as_csv(api):
+    ops = await login(api, "ops.clerk")
+    orgs = await org_ids(api, ops)
+    body = {"type": "external", "subject": "ขอส่งรายงาน", "recipient_org_ids": [orgs["cgd"], orgs["rd"]]}
+    letter = (await api.post("/api/v1/letters", headers=ops, json=body)).json()
+    cgd = await login(api, "cgd.clerk")
+    item = await eventually(lambda: inbox_item(api, cgd, letter["id"]))
+    assert (await api.post(f"/api/v1/deliveries/{item['delivery_id']}/receive", headers=cgd)).status_code == 200
+    auditor = await login(api, "auditor")
+    await logged(api, auditor, 4)
+    path = f"{AUDIT}/letters/{letter['id']}/history"
+
+    history = (await api.get(path, headers=auditor)).json()
+    by_org = {r["org_id"]: r for r in history["recipients"]}
+    assert set(by_org) == {orgs["cgd"], orgs["rd"]}
+    assert by_org[orgs["cgd"]]["receive_no"] == 1 and by_org[orgs["cgd"]]["received_at"] is not None
+    assert by_org[orgs["cgd"]]["delivery_id"] == item["delivery_id"]
+    assert by_org[orgs["rd"]]["delivered_at"] is not None and by_org[orgs["rd"]]["received_at"] is None
+
+    events = _csv_rows(await api.get(path, headers=auditor, params={"format": "csv"}))
+    assert [row[1] for row in events[1:]] == [e["type"] for e in history["events"]]
+    assert {row[6] for row in events[1:]} == {letter["id"]}
+    table = _csv_rows(await api.get(path, headers=auditor, params={"format": "csv", "table": "recipients"}))
+    assert table[0][0] == "รหัสหน่วยงานผู้รับ (recipient org id)"
+    rows = {row[0]: row for row in table[1:]}
+    assert set(rows) == {orgs["cgd"], orgs["rd"]}
+    assert rows[orgs["cgd"]][5] == "1" and rows[orgs["cgd"]][4].endswith("+07:00")
+    assert rows[orgs["rd"]][4] == ""
+    # The sender's clerk may export it too; a recipient sees its own delivery only.
+    assert len(_csv_rows(await api.get(path, headers=ops, params={"format": "csv", "table": "recipients"}))) == 3
+    mine = (await api.get(path, headers=cgd)).json()["recipients"]
+    assert [r["org_id"] for r in mine] == [orgs["cgd"]]
+
+
+async def test_denied_requests_for_auditors_as_json_and_csv(api):
+    ops, rd = await login(api, "ops.clerk"), await login(api, "rd.clerk")
+    orgs = await org_ids(api, ops)
+    body = {"type": "external", "subject": "ลับ", "secrecy": "secret", "recipient_org_ids": [orgs["rd"]]}
+    letter = (await api.post("/api/v1/letters", headers=ops, json=body)).json()
+    await eventually(lambda: inbox_item(api, rd, letter["id"]))
+    assert (await api.get(f"/api/v1/letters/{letter['id']}", headers=rd)).status_code == 404
+    auditor = await login(api, "auditor")
+
+    async def refusals():
+        found = (await api.get(f"{AUDIT}/denied", headers=auditor)).json()["items"]
+        return found or None
+
+    found = await eventually(refusals)
+    assert [(e["type"], e["org_id"], e["letter_id"], e["secrecy"]) for e in found] == [
+        ("access.denied", orgs["rd"], letter["id"], "secret")
+    ]
+    rows = _csv_rows(await api.get(f"{AUDIT}/denied", headers=auditor, params={"format": "csv"}))
+    assert [row[0] for row in rows[1:]] == [str(found[0]["index"])]
+    assert rows[1][5] == "rd.clerk" and rows[1][13] == "secret"
+    assert (await api.get(f"{AUDIT}/denied", headers=auditor, params={"to": "2000-01-01"})).json()["items"] == []
+
+
+async def test_the_auditors_questions_refuse_others_and_bad_parameters(api):
+    await send_letters(api, 1)
+    auditor = await login(api, "auditor")
+    await logged(api, auditor, 3)
+    clerk = await login(api, "ops.clerk")
+    orgs = await org_ids(api, clerk)
+    org_path = f"{AUDIT}/orgs/{orgs['ops']}/events"
+    for path in (org_path, f"{AUDIT}/denied"):
+        for params in ({}, {"format": "csv"}):
+            response = await api.get(path, headers=clerk, params=params)
+            assert response.status_code == 403 and response.headers["content-type"] == "application/problem+json"
+            assert (await api.get(path, params=params)).status_code == 401
+
+    cases = [
+        (org_path, {"from": "yesterday"}),
+        (org_path, {"from": "2026-03-02", "to": "2026-03-01"}),
+        (org_path, {"type": "letter.sen"}),
+        (org_path, {"cursor": "abc"}),
+        (org_path, {"limit": 0}),
+        (org_path, {"limit": 100000}),
+        (org_path, {"format": "xml"}),
+        (org_path, {"from": "bad", "format": "csv"}),
+        (f"{AUDIT}/orgs/not-a-uuid/events", {}),
+        (f"{AUDIT}/denied", {"to": "2026-02-30"}),
+        (f"{AUDIT}/denied", {"cursor": "-5", "format": "csv"}),
+        (f"{AUDIT}/letters/{uuid.uuid4()}/history", {"format": "pdf"}),
+        (f"{AUDIT}/letters/{uuid.uuid4()}/history", {"format": "csv", "table": "nothing"}),
+    ]
+    for path, params in cases:
+        response = await api.get(path, headers=auditor, params=params)
+        assert response.status_code == 422, (path, params, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    unknown = await api.get(f"{AUDIT}/orgs/{uuid.uuid4()}/events", headers=auditor)
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
+    missing = await api.get(f"{AUDIT}/letters/{uuid.uuid4()}/history", headers=auditor, params={"format": "csv"})
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+
+
+async def replay(*args: str) -> tuple[int, dict]:
+    """`sarabun-audit replay` in-process, with no transport at all: it must need no network."""
+    stream = io.StringIO()
+    with contextlib.redirect_stdout(stream):
+        status = await verifier.run(["replay", "--json", *args])
+    return status, json.loads(stream.getvalue())
+
+
+async def test_export_then_replay_offline(api, tmp_path):
+    await send_letters(api, 2)
+    token = await auditor_token(api)
+    await logged(api, {"Authorization": f"Bearer {token}"}, 6)
+    out = tmp_path / "export.json"
+
+    status, report = await verify(api, token, "export", "--out", str(out))
+    assert (status, report["result"]) == (0, "valid"), report
+    export = json.loads(out.read_text("utf-8"))
+    size = report["checkpoint"]["size"]
+    assert size >= 6 and len(export["entries"]) == size
+    key = parse_verifier_key(export["public_key"])
+    assert verify_checkpoint(export["checkpoint"], key).size == size
+    assert [e["index"] for e in export["entries"]] == list(range(size))
+    served = await all_entries(api, {"Authorization": f"Bearer {token}"})
+    assert export["entries"] == served[:size]
+
+    status, report = await replay("--export", str(out), "--public-key", export["public_key"])
+    assert (status, report["result"], report["checkpoint"]["size"]) == (0, "valid", size), report
+    assert (await replay("--export", str(out)))[0] == 0
+
+    def tampered(change) -> str:
+        copy = json.loads(out.read_text("utf-8"))
+        change(copy)
+        path = tmp_path / f"tampered-{uuid.uuid4().hex[:6]}.json"
+        path.write_text(json.dumps(copy), "utf-8")
+        return str(path)
+
+    def rewrite(copy, index=3, fix_hash=True):
+        entry = base64.b64decode(copy["entries"][index]["entry"]).replace(b'"type"', b'"typo"')
+        copy["entries"][index]["entry"] = base64.b64encode(entry).decode()
+        if fix_hash:
+            copy["entries"][index]["leaf_hash"] = base64.b64encode(hashlib.sha256(b"\x00" + entry).digest()).decode()
+
+    status, report = await replay("--export", tampered(lambda c: rewrite(c, fix_hash=False)))
+    assert (status, report["first_bad_index"]) == (1, 3), report
+    status, report = await replay("--export", tampered(rewrite))
+    assert (status, report["result"]) == (1, "invalid") and "not the signed root" in report["message_en"]
+    swapped = tampered(lambda c: c["entries"].__setitem__(slice(1, 3), [c["entries"][2], c["entries"][1]]))
+    status, report = await replay("--export", swapped)
+    assert (status, report["first_bad_index"]) == (1, 1), report
+    status, report = await replay("--export", tampered(lambda c: c["entries"].pop()))
+    assert (status, report["first_bad_index"]) == (1, size - 1), report
+    forged = tampered(lambda c: c.__setitem__("checkpoint", c["checkpoint"].replace(f"\n{size}\n", "\n1\n")))
+    status, report = await replay("--export", forged)
+    assert (status, report["result"]) == (1, "invalid") and "checkpoint does not verify" in report["message_en"]
+    stranger = verifier_key_text("sarabun.example/audit", public_bytes(Ed25519PrivateKey.generate()))
+    assert (await replay("--export", str(out), "--public-key", stranger))[0] == 1
+
+    (tmp_path / "garbage.json").write_text("{not json", "utf-8")
+    assert (await replay("--export", str(tmp_path / "garbage.json")))[1]["result"] == "cannot_check"
+    assert (await replay("--export", str(tmp_path / "absent.json")))[0] == 2
+    assert (await replay("--export", tampered(lambda c: c.pop("format"))))[0] == 2
+
+
+async def test_export_needs_an_auditor(api, tmp_path):
+    await send_letters(api, 1)
+    await logged(api, await login(api, "auditor"), 3)
+    clerk = (await login(api, "ops.clerk"))["Authorization"].removeprefix("Bearer ")
+    out = tmp_path / "export.json"
+    status, report = await verify(api, clerk, "export", "--out", str(out))
+    assert (status, report["result"]) == (2, "cannot_check") and not out.exists()
+
+
+async def _letter_with_history(api) -> tuple[str, dict]:
+    ops = await login(api, "ops.clerk")
+    orgs = await org_ids(api, ops)
+    body = {"type": "external", "subject": "ขอส่งรายงาน", "recipient_org_ids": [orgs["cgd"], orgs["rd"]]}
+    letter = (await api.post("/api/v1/letters", headers=ops, json=body)).json()
+    cgd = await login(api, "cgd.clerk")
+    item = await eventually(lambda: inbox_item(api, cgd, letter["id"]))
+    assert (await api.post(f"/api/v1/deliveries/{item['delivery_id']}/receive", headers=cgd)).status_code == 200
+    return letter["id"], await logged(api, await login(api, "auditor"), 4)
+
+
+async def test_verify_proves_every_event_of_a_letter_is_in_the_signed_log(api, tmp_path):
+    letter, _ = await _letter_with_history(api)
+    await send_letters(api, 1)
+    token = await auditor_token(api)
+    await logged(api, {"Authorization": f"Bearer {token}"}, 7)
+    status, report = await verify(api, token, "verify", "--letter", letter, "--sample", "0")
+    assert (status, report["result"]) == (0, "valid"), report
+    assert f"all 4 events of letter {letter} are in the signed log" in report["checks"]
+
+    assert (await verify(api, token, "verify", "--letter", str(uuid.uuid4())))[0] == 2  # nothing logged for it
+
+    # The service's index moves another letter's event into this letter's history; the signed entry says not.
+    with sqlite3.connect(tmp_path / "audit.db") as db:
+        (other,) = db.execute(
+            'SELECT "index" FROM leaves WHERE type = \'letter.sent.v1\' AND letter_id != ? ORDER BY "index"',
+            (uuid.UUID(letter).hex,),
+        ).fetchone()
+        changed = db.execute('UPDATE leaves SET letter_id = ? WHERE "index" = ?', (uuid.UUID(letter).hex, other))
+        assert changed.rowcount == 1
+    status, report = await verify(api, token, "verify", "--letter", letter, "--sample", "0")
+    assert (status, report["result"], report["first_bad_index"]) == (1, "invalid", other), report
+    assert f"entry {other} is not the letter.sent event of letter {letter}" in report["message_en"]
+
+
+def _drop_tail(data_dir: Path, keep: int) -> None:
+    """Removes every leaf from `keep` on, with the subtrees over them and every checkpoint, and sets the size
+    back, as someone with the database could: the service then appends and signs a different history."""
+    with sqlite3.connect(data_dir / "audit.db") as db:
+        assert db.execute('DELETE FROM leaves WHERE "index" >= ?', (keep,)).rowcount > 0
+        db.execute('DELETE FROM nodes WHERE ("index" + 1) << level > ?', (keep,))
+        db.execute("DELETE FROM checkpoints")
+        db.execute("UPDATE log_state SET size = ?", (keep,))
+
+
+async def test_a_dropped_and_reappended_tail_is_caught_against_the_saved_state(api, tmp_path):
+    await send_letters(api, 2)
+    token = await auditor_token(api)
+    auditor = {"Authorization": f"Bearer {token}"}
+    before = await logged(api, auditor, 6)
+    state = tmp_path / "trusted.json"
+    status, report = await verify(api, token, "verify", "--state", str(state))
+    assert (status, report["checkpoint"]["size"]) == (0, 6), report
+    saved = state.read_text()
+    assert len(base64.b64decode(json.loads(saved)["leaf_hashes"])) == 6 * 32
+
+    _drop_tail(tmp_path, 4)
+    await send_letters(api, 2)
+    after = await logged(api, auditor, 10)
+    assert [e["index"] for e in after] == list(range(10)) and after[:4] == before[:4] and after[4] != before[4]
+
+    # On its own the forged log is consistent and freshly signed: only the state saved before tells.
+    assert (await verify(api, token, "verify"))[0] == 0
+    status, report = await verify(api, token, "verify", "--state", str(state))
+    assert (status, report["result"], report["first_bad_index"]) == (1, "invalid", 4), report
+    assert "entry 4 differs from the one verified and saved earlier" in report["message_en"]
+    assert "4" in report["message_th"]
+    assert state.read_text() == saved  # a failed check never replaces the trusted state
+
+    status, report = await verify(api, token, "monitor", "--state", str(state))
+    assert (status, report["first_bad_index"]) == (1, 4), report
+    assert "does not extend the saved checkpoint of 6; first bad entry: 4" in report["message_en"]
+
+
+def _swap(data_dir: Path, first: int, second: int) -> None:
+    """Exchanges two stored leaves, every column but the index."""
+    columns = "event_id, type, occurred_at, letter_id, delivery_id, org_id, entry, leaf_hash"
+    setter = ", ".join(f"{c} = ?" for c in columns.split(", "))
+    with sqlite3.connect(data_dir / "audit.db") as db:
+        a, b = (db.execute(f'SELECT {columns} FROM leaves WHERE "index" = ?', (i,)).fetchone() for i in (first, second))
+        db.execute('UPDATE leaves SET event_id = ? WHERE "index" = ?', (uuid.uuid4().hex, first))  # unique
+        db.execute(f'UPDATE leaves SET {setter} WHERE "index" = ?', (*a, second))
+        db.execute(f'UPDATE leaves SET {setter} WHERE "index" = ?', (*b, first))
+
+
+async def test_two_swapped_entries_are_caught_and_the_first_is_named(api, tmp_path):
+    await send_letters(api, 2)
+    token = await auditor_token(api)
+    auditor = {"Authorization": f"Bearer {token}"}
+    before = await logged(api, auditor, 6)
+    state = tmp_path / "trusted.json"
+    assert (await verify(api, token, "verify", "--state", str(state)))[0] == 0
+
+    _swap(tmp_path, 1, 4)
+    after = await all_entries(api, auditor)
+    assert (after[1]["entry"], after[4]["entry"]) == (before[4]["entry"], before[1]["entry"])
+    status, report = await verify(api, token, "verify")
+    assert (status, report["result"], report["first_bad_index"]) == (1, "invalid", 1), report
+    assert "root of the entries is not the signed root; first bad entry: 1" in report["message_en"]
+    status, report = await verify(api, token, "verify", "--state", str(state))
+    assert (status, report["first_bad_index"]) == (1, 1), report

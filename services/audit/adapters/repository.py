@@ -4,6 +4,7 @@ the principal inside the query."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -11,10 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.adapters.tables import checkpoints, leaves, letter_parties, log_state, nodes
 from services.audit.domain.entries import SENDER, Leaf, Party
+from shared.contracts import AccessDenied, AttachmentDownloaded, ClassifiedViewed
 from shared.db import insert_ignore
 
 STATE_ROW = 1
 INDEX = leaves.c["index"]
+# Access events name a letter but have no parties: a refusal or a view is the acting org's alone.
+ACCESS_TYPES = (ClassifiedViewed.TYPE, AttachmentDownloaded.TYPE, AccessDenied.TYPE)
 NODE_INDEX = nodes.c["index"]
 
 
@@ -86,6 +90,32 @@ class LogRepository:
             query = query.where(_visible_to(org_id))
         # Mappings, not rows: a Row is a tuple, and row.index would be tuple.index.
         return (await self.session.execute(query.order_by(INDEX))).mappings().all()
+
+    async def search(
+        self,
+        *,
+        org_id: uuid.UUID | None = None,
+        types: list[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        after: int | None = None,
+        limit: int,
+    ) -> list:
+        """Leaves in index order after `after`: of one org (acting, or party to the letter with the scope a
+        party has) and of the given types, that occurred in [start, end)."""
+        query = select(INDEX, leaves.c.type, leaves.c.org_id, leaves.c.letter_id, leaves.c.delivery_id, leaves.c.entry)
+        if org_id is not None:
+            party = and_(leaves.c.type.not_in(ACCESS_TYPES), _visible_to(org_id))
+            query = query.where(or_(leaves.c.org_id == org_id, party))
+        if types is not None:
+            query = query.where(leaves.c.type.in_(types))
+        if start is not None:
+            query = query.where(leaves.c.occurred_at >= start)
+        if end is not None:
+            query = query.where(leaves.c.occurred_at < end)
+        if after is not None:
+            query = query.where(INDEX > after)
+        return (await self.session.execute(query.order_by(INDEX).limit(limit))).mappings().all()
 
     async def leaves_from(self, start: int, limit: int) -> list:
         query = select(INDEX, leaves.c.type, leaves.c.leaf_hash, leaves.c.entry).where(INDEX >= start)

@@ -37,6 +37,9 @@ leaves = Table(
     Column("leaf_hash", LargeBinary(32), nullable=False),
     Index("ix_leaves_letter", "letter_id", "index"),
     Index("ix_leaves_org_time", "org_id", "occurred_at"),
+    # Keyset pages of the auditor's questions walk the index within one org or one event type.
+    Index("ix_leaves_org_index", "org_id", "index"),
+    Index("ix_leaves_type_index", "type", "index"),
 )
 
 # The complete subtrees of the Merkle tree: (level, index) covers leaves index * 2**level up to

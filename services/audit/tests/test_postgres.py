@@ -74,7 +74,7 @@ async def test_concurrent_appends_from_two_replicas_are_contiguous(postgres_url,
         await bus.close()
 
 
-async def test_leaves_and_nodes_cannot_be_changed_or_removed(postgres_url, tmp_path):
+async def test_leaves_nodes_and_checkpoints_cannot_be_changed_or_removed(postgres_url, tmp_path):
     import sqlalchemy.exc
     from sqlalchemy import delete, update
 
@@ -87,11 +87,14 @@ async def test_leaves_and_nodes_cannot_be_changed_or_removed(postgres_url, tmp_p
         handle = runtime.consumers[EVENTS_QUEUE]
         for envelope in (letter_sent(uuid.uuid4(), OPS, [(uuid.uuid4(), CGD)]) for _ in range(3)):
             await handle(envelope)
+        assert await runtime.app.state.checkpointer.issue() is not None
         attempts = [
             update(tables.leaves).where(tables.leaves.c["index"] == 1).values(entry=b"forged"),
             delete(tables.leaves).where(tables.leaves.c["index"] == 2),
             update(tables.nodes).values(hash=bytes(32)),
             delete(tables.nodes),
+            update(tables.checkpoints).values(size=1),
+            delete(tables.checkpoints),
         ]
         for statement in attempts:
             with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"):
@@ -100,7 +103,9 @@ async def test_leaves_and_nodes_cannot_be_changed_or_removed(postgres_url, tmp_p
         async with db.read() as session:
             rows = (await session.execute(select(tables.leaves.c.entry))).scalars().all()
             node_count = len((await session.execute(select(tables.nodes))).all())
+            signed = (await session.execute(select(tables.checkpoints.c.size))).scalars().all()
         assert len(rows) == 3 and b"forged" not in rows
+        assert signed == [3]
         assert node_count == 3 + 1  # three leaves and the one complete pair
     finally:
         await db.dispose()

@@ -179,7 +179,8 @@ async def test_history_in_log_order_for_auditor_and_sender(audit: Audit):
     for headers in (audit.auditor(), audit.as_(OPS, "clerk")):
         response = await audit.client.get(f"/letters/{letter_id}/history", headers=headers)
         assert response.status_code == 200, response.text
-        assert response.json() == {"letter_id": str(letter_id), "events": expected}
+        assert response.json()["letter_id"] == str(letter_id)
+        assert response.json()["events"] == expected
 
 
 async def test_a_recipient_sees_the_letter_and_its_own_delivery_only(audit: Audit):
