@@ -10,11 +10,15 @@ from pathlib import Path
 import httpx
 from fastapi import APIRouter
 
+from gateway import denials
+from gateway.adapters import tables
 from gateway.adapters.repository import UserRepository
 from gateway.api import attachments, audit, auth, directory, letters, registers
 from gateway.auth import hash_password
 from gateway.clients import SERVICES, Services
+from shared.bus import Bus
 from shared.db import Database
+from shared.outbox import OutboxRelay
 from shared.runtime import ServiceRuntime
 from shared.seed import DEMO_USERS, org_id
 from shared.settings import Settings
@@ -24,12 +28,14 @@ NAME = "gateway"
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
-def build(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport] | None = None) -> ServiceRuntime:
+def build(
+    settings: Settings, bus: Bus, transports: dict[str, httpx.AsyncBaseTransport] | None = None
+) -> ServiceRuntime:
     db = Database(settings.database_url_for(NAME), schema=NAME)
     services = Services(_clients(settings, transports), settings.service_secret)
     app = create_app(
         "Sarabun API",
-        {"database": db.ping, "services": services.ready},
+        {"database": db.ping, "bus": bus.ready, "services": services.ready},
         version="1",
         description="ระบบสารบรรณอิเล็กทรอนิกส์ — electronic official correspondence",
     )
@@ -40,6 +46,7 @@ def build(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport] | 
     for module in (auth, directory, attachments, letters, registers, audit):
         api.include_router(module.router)
     app.include_router(api)
+    denials.install(app)
 
     async def seed_demo_users() -> None:
         await seed_users(db, settings.demo_password)
@@ -48,8 +55,9 @@ def build(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport] | 
         name=NAME,
         app=app,
         db=db,
-        bus=None,
+        bus=bus,
         migrations=str(Path(__file__).parent / "migrations"),
+        relay=OutboxRelay(db, tables.outbox, bus, NAME, settings.outbox_poll_seconds),
         startup=[seed_demo_users] if settings.demo else [],
         shutdown=[services.close],
     )

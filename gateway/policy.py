@@ -36,7 +36,16 @@ def allowed(who: Principal, action: str) -> bool:
     return bool(ALLOWED.get(action, frozenset()) & set(who.roles))
 
 
+class Denied(Problem):
+    """A refusal by role; gateway/denials.py records it in the audit log on its way out."""
+
+    def __init__(self, who: Principal, action: str):
+        super().__init__(403, "บทบาทของท่านทำรายการนี้ไม่ได้ (your role does not allow this action)")
+        self.who = who
+        self.action = action
+
+
 def require(who: Principal, action: str) -> None:
     if not allowed(who, action):
         log.warning("denied %s to %s (roles %s)", action, who.user, ",".join(who.roles))
-        raise Problem(403, "บทบาทของท่านทำรายการนี้ไม่ได้ (your role does not allow this action)")
+        raise Denied(who, action)

@@ -48,13 +48,13 @@ class Deployment:
 
     def __init__(self, settings: Settings, names: tuple[str, ...]):
         self.settings = settings
-        self.bus = _bus(settings) if set(names) - {"gateway"} else None
+        self.bus = _bus(settings)
         self.services = {name: SERVICE_BUILDERS[name](settings, self.bus) for name in names if name != "gateway"}
         self.gateway: ServiceRuntime | None = None
         if "gateway" in names:
             # In one process the gateway reaches the services through their ASGI apps, still over HTTP.
             transports = {n: httpx.ASGITransport(app=rt.app) for n, rt in self.services.items()} or None
-            self.gateway = gateway.build(settings, transports)
+            self.gateway = gateway.build(settings, self.bus, transports)
 
     @property
     def runtimes(self) -> list[ServiceRuntime]:
@@ -65,16 +65,14 @@ class Deployment:
         return (self.gateway or next(iter(self.services.values()))).app
 
     async def start(self) -> None:
-        if self.bus:
-            await self.bus.connect()
+        await self.bus.connect()
         for runtime in self.runtimes:
             await runtime.start()
 
     async def stop(self) -> None:
         for runtime in reversed(self.runtimes):
             await runtime.stop()
-        if self.bus:
-            await self.bus.close()
+        await self.bus.close()
 
 
 def embedded(settings: Settings) -> Deployment:

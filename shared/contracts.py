@@ -210,6 +210,24 @@ class AttachmentDownloaded(Event):
     downloaded_at: datetime
 
 
+class SignInFailed(Event):
+    """A sign-in with a wrong password or an unknown name. The name is kept only as a hash, so the log holds
+    no personal data yet still shows repeated guessing at one account."""
+
+    TYPE: ClassVar[str] = "auth.sign-in-failed.v1"
+    username_sha256: str
+    failed_at: datetime
+
+
+class RequestDenied(Event):
+    """The gateway's policy refused an action to a role that may never take it."""
+
+    TYPE: ClassVar[str] = "request.denied.v1"
+    action: str
+    org_id: uuid.UUID
+    denied_at: datetime
+
+
 class AccessDenied(Event):
     """A request for classified content was refused for lack of clearance."""
 
@@ -240,6 +258,8 @@ EVENTS: dict[str, type[Event]] = {
         AttachmentDownloaded,
         AccessDenied,
         RegisterNumberSet,
+        SignInFailed,
+        RequestDenied,
     )
 }
 

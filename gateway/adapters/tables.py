@@ -3,6 +3,7 @@
 from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, Text, Uuid
 
 from shared.db import UTCDateTime
+from shared.outbox import outbox_table
 
 metadata = MetaData()
 
@@ -26,3 +27,6 @@ login_failures = Table(
     Column("username", String(100), nullable=False, index=True),
     Column("failed_at", UTCDateTime(), nullable=False),
 )
+
+# The gateway's own events (failed sign-ins, refused actions) leave through the same outbox as every service's.
+outbox = outbox_table(metadata)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from gateway import denials
 from gateway.adapters.repository import LoginFailures, UserRepository
 from gateway.auth import CurrentUser, issue_token, password_matches
 from gateway.deps import DbDep, ServicesDep
@@ -32,6 +33,7 @@ async def token(
         log.warning("failed sign-in for %r", username)
         async with db.transaction() as session:
             await LoginFailures(session).add(username, thai.now())
+            await denials.record(session, denials.sign_in_failed(username), actor=None)
         raise Problem(
             401, "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง (invalid username or password)", headers={"WWW-Authenticate": "Bearer"}
         )

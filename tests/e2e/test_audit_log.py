@@ -617,3 +617,25 @@ async def test_two_swapped_entries_are_caught_and_the_first_is_named(api, tmp_pa
     assert "root of the entries is not the signed root; first bad entry: 1" in report["message_en"]
     status, report = await verify(api, token, "verify", "--state", str(state))
     assert (status, report["first_bad_index"]) == (1, 1), report
+
+
+async def test_failed_sign_ins_and_refused_actions_are_in_the_log(api):
+    import base64
+    import hashlib
+    import json
+
+    from tests.e2e.helpers import eventually, login
+
+    await api.post("/api/v1/auth/token", data={"username": "ops.clerk", "password": "wrong"})
+    auditor = await login(api, "auditor")
+    assert (await api.get("/api/v1/inbox", headers=auditor)).status_code == 403
+
+    async def refusals():
+        entries = [json.loads(base64.b64decode(e["entry"])) for e in await all_entries(api, auditor)]
+        found = {e["type"]: e for e in entries if e["type"] in ("auth.sign-in-failed.v1", "request.denied.v1")}
+        return found if len(found) == 2 else None
+
+    found = await eventually(refusals)
+    assert found["auth.sign-in-failed.v1"]["username_sha256"] == hashlib.sha256(b"ops.clerk").hexdigest()
+    assert "ops.clerk" not in json.dumps(found["auth.sign-in-failed.v1"])  # no name in the leaf
+    assert (found["request.denied.v1"]["action"], found["request.denied.v1"]["actor"]) == ("inbox.read", "auditor")

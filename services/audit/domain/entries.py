@@ -27,6 +27,8 @@ from shared.contracts import (
     LetterCancelled,
     LetterSent,
     RegisterNumberSet,
+    RequestDenied,
+    SignInFailed,
 )
 
 # Bumped if the mapping from events to entries ever changes, so old and new leaves can be told apart.
@@ -86,6 +88,8 @@ def leaf_for(envelope: Envelope) -> Leaf:
         return _access(envelope, event)
     if isinstance(event, RegisterNumberSet):
         return _number_set(envelope, event)
+    if isinstance(event, SignInFailed | RequestDenied):
+        return _refusal(envelope, event)
     return _unknown(envelope)  # a contract added to shared/ before this mapping learnt it
 
 
@@ -291,6 +295,21 @@ def _number_set(envelope: Envelope, event: RegisterNumberSet) -> Leaf:
         delivery_id=None,
         org_id=event.org_id,
         entry=_entry(envelope, event.set_at, facts),
+    )
+
+
+def _refusal(envelope: Envelope, event: SignInFailed | RequestDenied) -> Leaf:
+    """Failed sign-ins (the name only as a hash) and actions refused by role."""
+    occurred_at = event.failed_at if isinstance(event, SignInFailed) else event.denied_at
+    facts = {k: str(v) for k, v in event.model_dump().items() if not k.endswith("_at")}
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=occurred_at,
+        letter_id=None,
+        delivery_id=None,
+        org_id=getattr(event, "org_id", None),
+        entry=_entry(envelope, occurred_at, facts),
     )
 
 
