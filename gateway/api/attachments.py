@@ -29,7 +29,14 @@ UPLOAD_BODY = {
         },
     }
 }
-PASSED_HEADERS = ("content-type", "content-length", "content-disposition", "etag")
+PASSED_HEADERS = (
+    "content-type",
+    "content-length",
+    "content-disposition",
+    "etag",
+    "x-content-type-options",
+    "content-security-policy",
+)
 
 
 @router.post("/attachments", status_code=201, openapi_extra=UPLOAD_BODY)

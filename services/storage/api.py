@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
 from services.storage import service
-from services.storage.domain.attachments import PDF, content_disposition, stamped_filename
+from services.storage.domain.attachments import DOWNLOAD_HEADERS, PDF, content_disposition, stamped_filename
 from shared.principal import CurrentPrincipal
 from shared.problems import Problem
 
@@ -40,6 +40,7 @@ def _view(attachment: dict) -> dict:
         "content_type": attachment["content_type"],
         "size": attachment["size"],
         "sha256": attachment["sha256"],
+        "flags": attachment.get("flags") or [],
     }
 
 
@@ -82,8 +83,8 @@ async def content(attachment_id: uuid.UUID, request: Request, who: CurrentPrinci
             "Content-Disposition": content_disposition(attachment["filename"]),
             "Content-Length": str(attachment["size"]),
             "ETag": f'"{attachment["sha256"]}"',  # the content never changes under an id
-            # The type was checked on the way in; browsers must not guess another one on the way out.
-            "X-Content-Type-Options": "nosniff",
+            # The type was checked on the way in; browsers must not guess another one, nor run anything.
+            **DOWNLOAD_HEADERS,
         },
     )
 
@@ -99,6 +100,6 @@ async def stamped(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipa
             "Content-Disposition": content_disposition(stamped_filename(copy["filename"])),
             "Content-Length": str(copy["size"]),
             "ETag": f'"{copy["sha256"]}"',  # rendered once per delivery and attachment, never changed after
-            "X-Content-Type-Options": "nosniff",
+            **DOWNLOAD_HEADERS,
         },
     )

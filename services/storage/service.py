@@ -28,6 +28,7 @@ from services.storage.domain.attachments import (
     UploadRefused,
     clean_filename,
     office_type,
+    pdf_flags,
     refuse_type,
     sniff,
     stamped_storage_key,
@@ -47,7 +48,7 @@ from shared.contracts import (
     LetterSent,
 )
 from shared.db import Database
-from shared.objectstore import ObjectStore
+from shared.objectstore import CHUNK, ObjectStore
 from shared.outbox import stage
 from shared.principal import Principal
 from shared.problems import Problem, not_found
@@ -88,6 +89,7 @@ async def store_attachment(
         with tempfile.TemporaryFile(dir=policy.spool_dir, prefix="upload-") as spool:
             upload = await _receive(body, content_type, policy.max_bytes, spool)
             detected = await _detect(upload.head, spool)
+            flags = await asyncio.to_thread(_flags, spool) if detected == PDF else []
             await _put(store, key, spool, upload.size, detected)
     except UploadRefused as refused:
         raise Problem(refused.status, refused.message) from None
@@ -98,6 +100,7 @@ async def store_attachment(
         "content_type": detected,
         "size": upload.size,
         "sha256": upload.sha256,
+        "flags": flags,
         "storage_key": key,
         "created_by": who.user,
         "created_at": thai.now(),
@@ -122,6 +125,11 @@ async def _receive(body: AsyncIterator[bytes], content_type: str, max_bytes: int
     upload.finish()
     await asyncio.to_thread(spool.flush)
     return upload
+
+
+def _flags(spool: BinaryIO) -> list[str]:
+    spool.seek(0)
+    return pdf_flags(iter(lambda: spool.read(CHUNK), b""))
 
 
 async def _detect(head: bytes, spool: BinaryIO) -> str:

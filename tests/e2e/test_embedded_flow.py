@@ -33,3 +33,18 @@ async def test_circular_has_its_own_series(api):
     circular = await api.post("/api/v1/letters", headers=ops, json=body)
     ordinary = await api.post("/api/v1/letters", headers=ops, json={**body, "circular": False})
     assert (circular.json()["doc_no"], ordinary.json()["doc_no"]) == ("กค 0200/ว 1", "กค 0200/1")
+
+
+async def test_uploads_flag_risky_pdfs_and_downloads_cannot_run_anything(api):
+    from tests.e2e.helpers import PDF
+
+    ops = await login(api, "ops.clerk")
+    scripted = PDF.replace(b"<</Type/Catalog>>", b"<</Type/Catalog/OpenAction<</S/JavaScript/JS(x)>>>>")
+    plain = (
+        await api.post("/api/v1/attachments", headers=ops, files={"file": ("a.pdf", PDF, "application/pdf")})
+    ).json()
+    risky = await api.post("/api/v1/attachments", headers=ops, files={"file": ("b.pdf", scripted, "application/pdf")})
+    assert plain["flags"] == [] and risky.json()["flags"] == ["script"]
+    download = await api.get(f"/api/v1/attachments/{plain['id']}/content", headers=ops)
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["content-security-policy"] == "default-src 'none'; sandbox"

@@ -1,7 +1,7 @@
 """Storage's tables: attachments (metadata only; the bytes are in the object store), read grants, the letters
 that carried them, stamped copies, outbox, inbox."""
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Uuid, text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Uuid, text
 
 from shared.db import UTCDateTime
 from shared.outbox import inbox_table, outbox_table
@@ -17,6 +17,7 @@ attachments = Table(
     Column("content_type", String(100), nullable=False),  # detected from the bytes, not declared
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
+    Column("flags", JSON, nullable=True),  # risky PDF features found on upload: encrypted, script, ...
     Column("storage_key", String(200), nullable=False, unique=True),
     Column("created_by", String(100), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),

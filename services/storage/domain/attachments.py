@@ -150,3 +150,30 @@ def _printable_ascii(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     # Quotes and backslashes would end or escape the quoted-string; drop them with everything non-ASCII.
     return "".join(ch for ch in decomposed if " " <= ch <= "~" and ch not in '"\\')
+
+
+# PDF features a reader should be warned about: encryption hides content from checks, and actions or
+# scripts run when the file is opened. Their names are PDF keywords, found in the raw bytes.
+PDF_RISKS = {
+    b"/Encrypt": "encrypted",
+    b"/JavaScript": "script",
+    b"/JS": "script",
+    b"/Launch": "launch",
+    b"/EmbeddedFile": "embedded_file",
+}
+_LONGEST = max(len(marker) for marker in PDF_RISKS)
+
+
+def pdf_flags(chunks) -> list[str]:
+    """The risky features a PDF carries, from its bytes read in order (a marker may straddle two chunks)."""
+    found: set[str] = set()
+    tail = b""
+    for chunk in chunks:
+        window = tail + chunk
+        found.update(flag for marker, flag in PDF_RISKS.items() if marker in window)
+        tail = window[-_LONGEST:]
+    return sorted(found)
+
+
+# Downloads are files, never pages: nothing in them may run or load anything in the browser.
+DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}

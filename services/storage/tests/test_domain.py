@@ -179,3 +179,13 @@ def test_upload_reader_wants_multipart_with_a_boundary(content_type):
     with pytest.raises(UploadRefused) as refused:
         FormUpload(content_type, 100)
     assert refused.value.status == 415
+
+
+def test_risky_pdf_features_are_found_even_across_chunk_borders():
+    from services.storage.domain.attachments import pdf_flags
+
+    body = b"%PDF-1.7\n1 0 obj<</OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj trailer<</Encrypt 5 0 R>>"
+    assert pdf_flags([body]) == ["encrypted", "script"]
+    assert pdf_flags([body[i : i + 3] for i in range(0, len(body), 3)]) == ["encrypted", "script"]
+    assert pdf_flags([b"%PDF-1.7\n", b"/Launch", b"/EmbeddedFile"]) == ["embedded_file", "launch"]
+    assert pdf_flags([b"%PDF-1.4 plain text only %%EOF"]) == []
