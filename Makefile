@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fuzz lint up-local down-local up down clean
+.PHONY: help install run test test-fuzz lint up-local down-local up down clean bench
 
 help:
 	@echo "make run         embedded mode, everything in one process (demo users seeded)"
@@ -18,6 +18,7 @@ help:
 	@echo "make up-local    distributed mode as local processes (PostgreSQL + RabbitMQ needed)"
 	@echo "make down-local  stop the local processes"
 	@echo "make up / down   distributed mode with docker compose"
+	@echo "make bench       benchmark in distributed mode (BENCH_QUICK=1: a few minutes); bench/results/latest.json"
 	@echo "make clean       remove var/ (local databases, objects, logs)"
 
 $(BIN)/python:
@@ -55,6 +56,11 @@ up: $(STAMP)
 
 down: $(STAMP)
 	docker compose down
+
+# Not a test: figures only, into bench/results/latest.json and the table it prints. Uses its own RabbitMQ
+# vhost (sarabun-bench), PostgreSQL database, ports and temporary folder, and removes them afterwards.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 # Needs nothing installed: it only removes local state.
 clean:

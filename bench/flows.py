@@ -1,0 +1,301 @@
+"""End-to-end measurements through the public API of the running deployment, with completion checked in
+the bench database (routing's deliveries, audit's leaves) and, for visibility, in the recipient's inbox."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+
+import asyncpg
+import httpx
+
+PASSWORD = "sarabun-demo"
+
+
+async def login(api: httpx.AsyncClient, username: str) -> dict:
+    response = await api.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def org_ids(api: httpx.AsyncClient, headers: dict) -> dict[str, str]:
+    response = await api.get("/api/v1/orgs", headers=headers)
+    response.raise_for_status()
+    return {org["key"]: org["id"] for org in response.json()}
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+async def _complete(pg: asyncpg.Connection, letter_ids: list[uuid.UUID], recipient: uuid.UUID) -> tuple[int, int]:
+    """(letters delivered to the recipient, letters whose delivery.delivered leaf is in the audit log)."""
+    delivered = await pg.fetchval(
+        "SELECT count(*) FROM routing.deliveries WHERE letter_id = ANY($1::uuid[]) AND recipient_org_id = $2 "
+        "AND delivered_at IS NOT NULL",
+        letter_ids,
+        recipient,
+    )
+    audited = await pg.fetchval(
+        "SELECT count(DISTINCT letter_id) FROM audit.leaves WHERE letter_id = ANY($1::uuid[]) "
+        "AND type LIKE 'delivery.delivered%'",
+        letter_ids,
+    )
+    return delivered, audited
+
+
+async def _both(pg: asyncpg.Connection, letter_ids: list[uuid.UUID], recipient: uuid.UUID) -> int:
+    return await pg.fetchval(
+        "SELECT count(*) FROM routing.deliveries d WHERE d.letter_id = ANY($1::uuid[]) AND d.recipient_org_id = $2 "
+        "AND d.delivered_at IS NOT NULL AND EXISTS (SELECT 1 FROM audit.leaves l WHERE l.delivery_id = d.id "
+        "AND l.type LIKE 'delivery.delivered%')",
+        letter_ids,
+        recipient,
+    )
+
+
+def _letter(subject: str, recipient: str) -> dict:
+    return {
+        "type": "external",
+        "subject": subject,
+        "recipient_org_ids": [recipient],
+        "urgency": "normal",
+        "secrecy": "normal",
+    }
+
+
+async def inbox_count(api: httpx.AsyncClient, headers: dict, q: str, limit_pages: int = 500) -> int:
+    """How many letters matching q the recipient sees in its inbox (every page)."""
+    seen, cursor = 0, None
+    for _ in range(limit_pages):
+        params = {"q": q, "limit": 200, **({"cursor": cursor} if cursor else {})}
+        response = await api.get("/api/v1/inbox", headers=headers, params=params)
+        response.raise_for_status()
+        page = response.json()
+        seen += len(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    return seen
+
+
+async def e2e_throughput(api, pg, sender, recipient_headers, recipient_id, seconds, workers, drain_limit) -> dict:
+    """`workers` clients POST letters back to back for `seconds`; then the run waits (at most drain_limit)
+    until every accepted letter is delivered and audited. Rate = complete letters / (first POST → last
+    completion)."""
+    tag = f"bench{uuid.uuid4().hex[:8]}"
+    accepted: list[uuid.UUID] = []
+    refused: dict[int, int] = {}
+    counter = 0
+    started = time.monotonic()
+    stop_at = started + seconds
+
+    async def worker() -> None:
+        nonlocal counter
+        while time.monotonic() < stop_at:
+            counter += 1
+            subject = f"หนังสือทดสอบสมรรถนะ [{tag}-{counter:07d}]"
+            try:
+                response = await api.post("/api/v1/letters", headers=sender, json=_letter(subject, recipient_id))
+            except httpx.HTTPError:
+                refused[-1] = refused.get(-1, 0) + 1
+                continue
+            if response.status_code == 201:
+                accepted.append(uuid.UUID(response.json()["id"]))
+            else:
+                refused[response.status_code] = refused.get(response.status_code, 0) + 1
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    posted_for = time.monotonic() - started
+    rid = uuid.UUID(recipient_id)
+    done, finished = 0, None
+    deadline = time.monotonic() + drain_limit
+    while time.monotonic() < deadline:
+        done = await _both(pg, accepted, rid)
+        if done >= len(accepted):
+            finished = time.monotonic()
+            break
+        await asyncio.sleep(0.1)
+    end = finished or time.monotonic()
+    delivered, audited = await _complete(pg, accepted, rid)
+    visible = await inbox_count(api, recipient_headers, tag)
+    return {
+        "letters_per_s": done / (end - started) if accepted else None,
+        "accepted": len(accepted),
+        "accepted_per_s": len(accepted) / posted_for,
+        "refused": {str(k): v for k, v in refused.items()},
+        "complete": done,
+        "delivered": delivered,
+        "audited": audited,
+        "visible_in_inbox": visible,
+        "post_seconds": posted_for,
+        "drain_seconds": end - started - posted_for,
+        "all_complete": finished is not None,
+        "workers": workers,
+    }
+
+
+async def e2e_latency(api, sender, recipient_headers, recipient_id, rate, seconds, poll_interval, give_up) -> dict:
+    """A letter every 1/rate seconds for `seconds`; each is polled for in the recipient's inbox by its own
+    unique subject until it shows. Latency = POST sent → first inbox answer that contains it."""
+    tag = f"lat{uuid.uuid4().hex[:8]}"
+    latencies: list[float] = []
+    post_ms: list[float] = []
+    failures: dict[str, int] = {}
+    lag = 0.0
+    pollers = asyncio.Semaphore(32)  # the inbox polls must not become the load being measured
+
+    async def one(i: int) -> None:
+        token = f"[{tag}-{i:06d}]"
+        t0 = time.monotonic()
+        try:
+            response = await api.post(
+                "/api/v1/letters", headers=sender, json=_letter(f"หนังสือวัดเวลา {token}", recipient_id)
+            )
+        except httpx.HTTPError:
+            failures["post_error"] = failures.get("post_error", 0) + 1
+            return
+        if response.status_code != 201:
+            failures[str(response.status_code)] = failures.get(str(response.status_code), 0) + 1
+            return
+        post_ms.append((time.monotonic() - t0) * 1000)
+        letter_id = response.json()["id"]
+        deadline = t0 + give_up
+        while time.monotonic() < deadline:
+            try:
+                async with pollers:
+                    inbox = await api.get("/api/v1/inbox", headers=recipient_headers, params={"q": token})
+            except httpx.HTTPError:
+                failures["poll_error"] = failures.get("poll_error", 0) + 1
+                inbox = None
+            if inbox is not None and inbox.status_code == 200:
+                if any(i["letter_id"] == letter_id for i in inbox.json()["items"]):
+                    latencies.append((time.monotonic() - t0) * 1000)
+                    return
+            # 20 ms at first, then a tenth of the time waited so far (at most 1 s): error stays within 10%
+            await asyncio.sleep(min(1.0, max(poll_interval, (time.monotonic() - t0) / 10)))
+        failures["not_seen"] = failures.get("not_seen", 0) + 1
+
+    tasks = []
+    start = time.monotonic()
+    count = int(rate * seconds)
+    for i in range(count):
+        due = start + i / rate
+        now = time.monotonic()
+        if due > now:
+            await asyncio.sleep(due - now)
+        else:
+            lag = max(lag, now - due)
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    # Letters never seen count as slower than every seen one, so a percentile they reach is unknown (None).
+    unseen = count - len(latencies)
+    ranked = sorted(latencies) + [float("inf")] * unseen
+    p50, p99 = percentile(ranked, 50), percentile(ranked, 99)
+    return {
+        "p50_ms": p50 if p50 != float("inf") else None,
+        "p99_ms": p99 if p99 != float("inf") else None,
+        "seen_p50_ms": statistics.median(latencies) if latencies else None,
+        "seen_p99_ms": percentile(latencies, 99),
+        "unseen_within_give_up": unseen,
+        "give_up_s": give_up,
+        "max_ms": max(latencies) if latencies else None,
+        "post_p50_ms": statistics.median(post_ms) if post_ms else None,
+        "post_p99_ms": percentile(post_ms, 99),
+        "letters": count,
+        "seen": len(latencies),
+        "failures": failures,
+        "rate_per_s": rate,
+        "seconds": seconds,
+        "poll_interval_ms": poll_interval * 1000,
+        "max_schedule_lag_ms": lag * 1000,
+    }
+
+
+async def add_synthetic_units(pg: asyncpg.Connection, count: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """N divisions under the ministry, straight into routing's directory, and a recipient group of them."""
+    ministry = await pg.fetchval("SELECT id FROM routing.orgs WHERE kind = 'ministry' ORDER BY code LIMIT 1")
+    if ministry is None:
+        raise RuntimeError("no ministry in routing.orgs")
+    ids = [uuid.uuid4() for _ in range(count)]
+    rows = [
+        (u, f"bench-unit-{n:05d}", f"กค 9{n:05d}", f"หน่วยงานทดสอบ {n}", "division", ministry) for n, u in enumerate(ids)
+    ]
+    await pg.copy_records_to_table(
+        "orgs", schema_name="routing", records=rows, columns=["id", "key", "code", "name", "kind", "parent_id"]
+    )
+    group = uuid.uuid4()
+    await pg.execute(
+        "INSERT INTO routing.groups (id, key, name) VALUES ($1, $2, $3)", group, "bench-fanout", "ทดสอบหนังสือเวียน"
+    )
+    await pg.copy_records_to_table(
+        "group_members", schema_name="routing", records=[(group, u) for u in ids], columns=["group_id", "org_id"]
+    )
+    return group, ids
+
+
+async def fanout(api, pg, sender, group_id, unit_ids, limit_seconds, max_direct=1000) -> dict:
+    """A circular to every synthetic unit through the recipient group; time from the POST until every
+    delivery is delivered. If the API refuses that many recipients, the largest count it accepts instead."""
+    body = {
+        "type": "external",
+        "subject": f"หนังสือเวียนทดสอบ [{uuid.uuid4().hex[:8]}]",
+        "recipient_group_ids": [str(group_id)],
+        "circular": True,
+        "urgency": "normal",
+        "secrecy": "normal",
+    }
+    attempted = len(unit_ids)
+    refusal = None
+    t0 = time.monotonic()
+    response = await api.post("/api/v1/letters", headers=sender, json=body)
+    if response.status_code != 201 and len(unit_ids) > max_direct:
+        refusal = f"{len(unit_ids)} recipients refused with {response.status_code}: {response.text[:300]}"
+        unit_ids = unit_ids[:max_direct]
+        body = {**{k: v for k, v in body.items() if k != "recipient_group_ids"}}
+        body["recipient_org_ids"] = [str(u) for u in unit_ids]
+        t0 = time.monotonic()
+        response = await api.post("/api/v1/letters", headers=sender, json=body)
+    post_seconds = time.monotonic() - t0
+    if response.status_code != 201:
+        return {"error": f"POST answered {response.status_code}: {response.text[:300]}", "attempted": attempted}
+    letter_id = uuid.UUID(response.json()["id"])
+    expected = len(response.json()["deliveries"])
+    delivered, finished = 0, None
+    deadline = t0 + limit_seconds
+    while time.monotonic() < deadline:
+        delivered = await pg.fetchval(
+            "SELECT count(*) FROM routing.deliveries WHERE letter_id = $1 AND delivered_at IS NOT NULL", letter_id
+        )
+        if delivered >= expected:
+            finished = time.monotonic()
+            break
+        await asyncio.sleep(0.05)
+    audited_deadline = time.monotonic() + limit_seconds
+    audited = 0
+    while time.monotonic() < audited_deadline:
+        audited = await pg.fetchval(
+            "SELECT count(*) FROM audit.leaves WHERE letter_id = $1 AND type LIKE 'delivery.delivered%'", letter_id
+        )
+        if audited >= expected:
+            break
+        await asyncio.sleep(0.1)
+    audited_seconds = time.monotonic() - t0
+    return {
+        "recipients": expected,
+        "attempted": attempted,
+        "refusal": refusal,
+        "seconds": (finished - t0) if finished else None,
+        "delivered": delivered,
+        "all_delivered": finished is not None,
+        "post_seconds": post_seconds,
+        "audit_leaves": audited,
+        "audited_seconds": audited_seconds if audited >= expected else None,
+        "letter_id": str(letter_id),
+    }
