@@ -4,16 +4,22 @@ so the gateway and the services that re-check it never disagree."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import thai
-from shared.counters import NumberAlreadyIssued
+from shared.contracts import RegisterNumberSet
+from shared.counters import NumberAlreadyIssued, set_next_number
+from shared.outbox import stage
 from shared.paging import decode_cursor
 from shared.principal import Principal, visible_subject
 from shared.problems import Problem
+from shared.web import correlation_id
+
+log = logging.getLogger("sarabun.registers")
 
 REGISTERS = ("send", "receive")
 YEAR_MIN, YEAR_MAX = 2400, 2700  # Buddhist era: a Christian-era year such as 2026 is a mistake, not history
@@ -91,3 +97,21 @@ def decode_register_cursor(cursor: str | None, *kinds: type) -> list | None:
 def register_subject(who: Principal, subject: str, secrecy: str) -> str:
     """A register lists every letter; a classified one's subject only for readers cleared for it."""
     return visible_subject(who, subject, secrecy)
+
+
+async def move_next_number(db, counters, outbox, source: str, who: Principal, org_id, register: str, year, number):
+    """Sets where a register continues (never backwards) and stages `register.number-set` in the same
+    transaction, so no change to numbering escapes the audit log."""
+    try:
+        async with db.transaction() as session:
+            await set_next_number(session, counters, org_id, register, year, number)
+            event = RegisterNumberSet(
+                org_id=org_id, register_name=register, year=year, next_number=number, set_at=thai.now()
+            )
+            envelope = event.envelope(
+                source=source, subject=str(org_id), actor=who.user, correlation_id=correlation_id.get()
+            )
+            await stage(session, outbox, envelope)
+    except NumberAlreadyIssued as issued:
+        raise already_issued(issued) from None
+    log.info("%s set the next number of %s %s/%s to %s", who.user, org_id, register, year, number)

@@ -36,19 +36,18 @@ from shared.contracts import (
     DeliveryReturned,
     Envelope,
     LetterSent,
-    RegisterNumberSet,
 )
-from shared.counters import NumberAlreadyIssued, next_number, set_next_number
+from shared.counters import next_number
 from shared.db import Database
 from shared.outbox import stage
 from shared.principal import CLEARANCE_ORDER, Principal
 from shared.problems import Problem, not_found
 from shared.registers import (
     NextNumberRequest,
-    already_issued,
     check_admin,
     check_scope,
     check_settable_year,
+    move_next_number,
     register_subject,
 )
 from shared.seed import GROUPS, MOF, org_id
@@ -413,24 +412,9 @@ async def set_receive_next_number(db: Database, who: Principal, request: NextNum
         raise Problem(422, message, errors=[{"field": "series", "message": message}])
     check_settable_year(request.year)
     org_id = request.org_id or who.org_id
-    try:
-        async with db.transaction() as session:
-            await set_next_number(session, tables.counters, org_id, RECEIVE_REGISTER, request.year, request.next_number)
-            event = RegisterNumberSet(
-                org_id=org_id,
-                register_name=RECEIVE_REGISTER,
-                year=request.year,
-                next_number=request.next_number,
-                set_at=thai.now(),
-            )
-            await stage(
-                session,
-                tables.outbox,
-                event.envelope(source=SOURCE, subject=str(org_id), actor=who.user, correlation_id=correlation_id.get()),
-            )
-    except NumberAlreadyIssued as issued:
-        raise already_issued(issued) from None
-    log.info("%s set the next receive number of %s/%s to %s", who.user, org_id, request.year, request.next_number)
+    await move_next_number(
+        db, tables.counters, tables.outbox, SOURCE, who, org_id, RECEIVE_REGISTER, request.year, request.next_number
+    )
     return {
         "register": RECEIVE_REGISTER,
         "series": None,
