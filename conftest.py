@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
+import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -86,9 +88,26 @@ def fresh_postgres_url(postgres_url):
 
 @pytest.fixture(scope="session")
 def rabbitmq_url():
+    """A vhost of its own for this test session, so two runs on one broker never see each other's queues.
+    Without `rabbitmqctl` (a remote broker) the configured vhost is used as it is."""
     if not reachable(AMQP_URL, 5672):
         missing(f"RabbitMQ ({AMQP_URL})")
-    return AMQP_URL
+    vhost = f"sarabun-test-{uuid.uuid4().hex[:10]}"
+    if not rabbitmqctl("add_vhost", vhost):
+        yield AMQP_URL
+        return
+    try:
+        user = urlsplit(AMQP_URL).username or "guest"
+        rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+        yield AMQP_URL.rsplit("/", 1)[0] + "/" + vhost
+    finally:
+        rabbitmqctl("delete_vhost", vhost)
+
+
+def rabbitmqctl(*args: str) -> bool:
+    if shutil.which("rabbitmqctl") is None:
+        return False
+    return subprocess.run(["rabbitmqctl", *args], capture_output=True, timeout=120).returncode == 0
 
 
 @pytest.fixture(scope="session")
