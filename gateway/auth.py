@@ -52,7 +52,7 @@ def _unauthorized() -> Problem:
     )
 
 
-def _current(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Principal:
+async def _current(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Principal:
     if not token:
         raise _unauthorized()
     return read_token(token, request.app.state.settings.jwt_secret)

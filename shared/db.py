@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 log = logging.getLogger("sarabun.db")
 
+POOL_SIZE = 10
+POOL_OVERFLOW = 5
+
 
 class Database:
     def __init__(self, url: str, schema: str):
@@ -39,6 +42,10 @@ class Database:
         return create_async_engine(
             self.url,
             pool_pre_ping=True,
+            # Enough kept-open connections for a busy process, so bursts reuse them instead of opening and
+            # closing overflow connections (five processes stay within PostgreSQL's default 100).
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
             connect_args={"server_settings": {"search_path": self.schema}},
         )
 

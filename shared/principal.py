@@ -99,7 +99,8 @@ def read_internal_token(token: str, secret: str) -> Principal:
         raise Problem(401, "โทเค็นภายในไม่ถูกต้อง (invalid service token)") from exc
 
 
-def _principal(request: Request, token: Annotated[str | None, Header(alias=HEADER)] = None) -> Principal:
+# Dependencies are `async def` so FastAPI runs them on the event loop, not in its thread pool.
+async def _principal(request: Request, token: Annotated[str | None, Header(alias=HEADER)] = None) -> Principal:
     if not token:
         raise Problem(401, "ต้องเรียกผ่านเกตเวย์ (service token required)")
     return read_internal_token(token, request.app.state.service_secret)

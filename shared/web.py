@@ -8,7 +8,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
@@ -22,21 +22,45 @@ REQUESTS = Counter("sarabun_http_requests_total", "HTTP requests", ["app", "meth
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
+class Correlation:
+    """Pure ASGI middleware: every request carries a correlation id (the caller's or a new one) into the logs,
+    the internal calls and the response, and is counted. Unlike `@app.middleware("http")` it adds no task and
+    no body buffering per request, and streamed bodies pass straight through."""
+
+    def __init__(self, app, name: str):
+        self.app = app
+        self.name = name
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        cid = _header(scope, b"x-correlation-id") or uuid.uuid4().hex
+        token = correlation_id.set(cid)
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-correlation-id", cid.encode("latin-1"))]
+                REQUESTS.labels(self.name, scope["method"], str(message["status"])).inc()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")[:200] or None
+    return None
+
+
 def create_app(name: str, checks: dict[str, ReadinessCheck], **kwargs) -> FastAPI:
     app = FastAPI(title=name, **kwargs)
     problems.install(app)
 
-    @app.middleware("http")
-    async def _correlate(request: Request, call_next):
-        cid = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
-        token = correlation_id.set(cid)
-        try:
-            response = await call_next(request)
-        finally:
-            correlation_id.reset(token)
-        response.headers[CORRELATION_HEADER] = cid
-        REQUESTS.labels(name, request.method, str(response.status_code)).inc()
-        return response
+    app.add_middleware(Correlation, name=name)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz():

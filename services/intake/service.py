@@ -65,6 +65,8 @@ async def send_letter(db: Database, letter: NewLetter, who: Principal, idempoten
     try:
         async with db.transaction() as session:
             letter_id = await _send(session, letter, who, idempotency_key)
+            # Read back in the same unit of work: the answer is exactly what was committed.
+            return await LetterRepository(session).get_readable(letter_id, who.org_id)
     except IntegrityError:
         # Another request with the same Idempotency-Key won the race; answer with its letter.
         letter_id = await _replayed(db, letter, who, idempotency_key)
