@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from fastapi import APIRouter
 
-from gateway import denials
+from gateway import denials, web
 from gateway.adapters import tables
 from gateway.adapters.repository import UserRepository
 from gateway.api import attachments, audit, auth, directory, letters, registers
@@ -47,6 +47,7 @@ def build(
         api.include_router(module.router)
     app.include_router(api)
     denials.install(app)
+    web.mount(app)  # the web interface at /, a client of /api/v1
 
     async def seed_demo_users() -> None:
         await seed_users(db, settings.demo_password)

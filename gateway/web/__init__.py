@@ -1,0 +1,18 @@
+"""The web interface for clerks, unit heads and auditors: server-rendered pages at `/` that are a client of
+the public API at /api/v1, called in-process with the signed-in user's token."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from gateway.web.client import in_process
+from gateway.web.pages import assets, audit, auth, compose, files, followup, inbox, letter, registers
+
+ROUTERS = (assets, auth, inbox, compose, letter, registers, followup, audit, files)
+
+
+def mount(app: FastAPI) -> None:
+    """Adds the pages to the gateway app; the API routes are matched first, so /api/v1 is unchanged."""
+    app.state.web_http = in_process(app)
+    for module in ROUTERS:
+        app.include_router(module.router)

@@ -1,0 +1,87 @@
+"""Compose and send: the form, uploads without a script as a fallback, and the send itself with an
+Idempotency-Key made when the form was drawn, so a double click or a resubmission sends one letter."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from gateway.web import forms
+from gateway.web.client import Api, ApiError
+from gateway.web.pages.common import directory, whoami
+from gateway.web.render import WebRoute, api, check_csrf, lang_of, render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+ACCEPT = ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.docx,.xlsx,.pptx,.odt,.ods,.odp"
+
+
+@router.get("/compose")
+async def compose(request: Request) -> Response:
+    return await _form(request, forms.blank(uuid.uuid4().hex), {})
+
+
+async def _form(request: Request, values: dict, errors: dict, status: int = 200) -> Response:
+    client = api(request)
+    me = await whoami(client)
+    orgs = [o for o in await directory(client) if o["id"] != me["org_id"] and o["kind"] != "ministry"]
+    groups = await client.get("/groups")
+    limit = request.app.state.settings.max_upload_bytes
+    return render(
+        request,
+        "compose.html",
+        status=status,
+        me=me,
+        orgs=orgs,
+        groups=groups,
+        v=values,
+        errors=errors,
+        attachments=list(zip(values["attachment_ids"], values["attachment_names"], strict=False)),
+        max_bytes=limit,
+        max_mb=limit // (1024 * 1024),
+        accept=ACCEPT,
+        active="compose",
+    )
+
+
+@router.post("/compose")
+async def send(request: Request) -> Response:
+    form = await check_csrf(request)
+    values = forms.values_from(form)
+    if not values["idempotency_key"]:
+        values["idempotency_key"] = uuid.uuid4().hex
+    client = api(request)
+    try:
+        await _upload_fallback(client, form, values)
+        letter = await client.post(
+            "/letters", forms.letter_request(values), headers={"Idempotency-Key": values["idempotency_key"]}
+        )
+    except ApiError as error:
+        if error.status not in (409, 413, 415, 422):
+            raise
+        return await _form(request, values, forms.field_errors(error, lang_of(request)), status=error.status)
+    return RedirectResponse(f"/letters/{letter['id']}?notice=sent&doc={letter['doc_no']}", status_code=303)
+
+
+async def _upload_fallback(client: Api, form, values: dict) -> None:
+    """Files posted with the form (a browser without the upload script) go through the API first; each one
+    uploaded is kept in `values`, so a later refusal does not upload it again."""
+    for upload in form.getlist("files"):
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            continue
+        content = await upload.read()
+        try:
+            stored = await _attach(client, upload.filename, content, upload.content_type)
+        except ApiError as error:
+            error.body.setdefault("errors", [{"field": "attachment_ids", "message": error.detail}])
+            raise
+        values["attachment_ids"].append(stored["id"])
+        values["attachment_names"].append(stored["filename"])
+
+
+async def _attach(client: Api, name: str, content: bytes, content_type: str | None) -> dict:
+    files = {"file": (name, content, content_type or "application/octet-stream")}
+    return (await client.request("POST", "/attachments", files=files)).json()
