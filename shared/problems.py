@@ -58,6 +58,46 @@ class Problem(Exception):
         return body
 
 
+# The shape of every error answer in the OpenAPI description (RFC 9457; `errors` only on refused input).
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; title and detail in Thai first, English in brackets",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference", "examples": ["about:blank"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "what is wrong with the input, one item per field",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": ["string", "null"]}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# The gateway answers these when a service it calls fails (502) or cannot be reached (503).
+UPSTREAM = (502, 503)
+
+
+def problem_responses(*statuses: int) -> dict[int, dict]:
+    """The `responses=` of a route that can answer these error statuses, each as application/problem+json,
+    so that the OpenAPI description (and whatever checks answers against it) knows the error bodies too."""
+    responses = {}
+    for status in sorted(set(statuses)):
+        response = {"description": TITLES[status], "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+        if status == 429:
+            retry = {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}
+            response["headers"] = {"Retry-After": retry}
+        responses[status] = response
+    return responses
+
+
 def not_found(what: str = "รายการ") -> Problem:
     return Problem(404, f"ไม่พบ{what} หรือไม่อยู่ในขอบเขตของหน่วยงานท่าน (not found)")
 
@@ -77,7 +117,21 @@ def _validation_errors(exc: RequestValidationError) -> list[dict]:
     return errors
 
 
+def _publish_problem_schema(app: FastAPI) -> None:
+    """Routes refer to the Problem schema (see problem_responses); the app's OpenAPI components carry it."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        description = generate()
+        description.setdefault("components", {}).setdefault("schemas", {}).setdefault("Problem", PROBLEM_SCHEMA)
+        return description
+
+    app.openapi = openapi
+
+
 def install(app: FastAPI) -> None:
+    _publish_problem_schema(app)
+
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem):
         return problem_response(exc)

@@ -11,7 +11,7 @@ from starlette.background import BackgroundTask
 from gateway import policy
 from gateway.auth import CurrentUser
 from gateway.deps import ServicesDep
-from shared.problems import Problem
+from shared.problems import UPSTREAM, Problem, problem_responses
 
 router = APIRouter(tags=["attachments"])
 
@@ -39,7 +39,12 @@ PASSED_HEADERS = (
 )
 
 
-@router.post("/attachments", status_code=201, openapi_extra=UPLOAD_BODY)
+@router.post(
+    "/attachments",
+    status_code=201,
+    openapi_extra=UPLOAD_BODY,
+    responses=problem_responses(400, 401, 403, 413, 415, 422, *UPSTREAM),
+)
 async def upload(request: Request, who: CurrentUser, services: ServicesDep):
     policy.require(who, "attachment.upload")
     content_type = request.headers.get("content-type", "")
@@ -54,7 +59,11 @@ async def upload(request: Request, who: CurrentUser, services: ServicesDep):
     )
 
 
-@router.get("/attachments/{attachment_id}/content", response_class=StreamingResponse)
+@router.get(
+    "/attachments/{attachment_id}/content",
+    response_class=StreamingResponse,
+    responses=problem_responses(401, 403, 404, 422, *UPSTREAM),
+)
 async def download(attachment_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
     policy.require(who, "attachment.read")
     upstream = await services.open_stream("storage", f"/objects/{attachment_id}/content", who)
@@ -62,7 +71,11 @@ async def download(attachment_id: uuid.UUID, who: CurrentUser, services: Service
     return StreamingResponse(upstream.aiter_raw(), headers=headers, background=BackgroundTask(upstream.aclose))
 
 
-@router.get("/deliveries/{delivery_id}/stamped", response_class=StreamingResponse)
+@router.get(
+    "/deliveries/{delivery_id}/stamped",
+    response_class=StreamingResponse,
+    responses=problem_responses(401, 403, 404, 422, *UPSTREAM),
+)
 async def stamped(delivery_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
     """The received letter's PDF with the receiving unit's receipt stamp (ตรารับ), for that unit only."""
     policy.require(who, "attachment.read")

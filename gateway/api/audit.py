@@ -23,7 +23,7 @@ from gateway.clients import Services
 from gateway.deps import ServicesDep
 from shared import thai
 from shared.principal import Principal
-from shared.problems import Problem
+from shared.problems import UPSTREAM, Problem, problem_responses
 
 router = APIRouter(tags=["audit"])
 
@@ -39,6 +39,8 @@ To = Annotated[str | None, Query(alias="to", max_length=100)]
 Cursor = Annotated[str | None, Query(max_length=100)]
 CSV_PAGE = 1000
 BOM = "\ufeff"  # lets spreadsheet programs open the Thai text as UTF-8
+# With format=csv the answer is a CSV file instead of JSON; the OpenAPI says so, so both are checked.
+OR_CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 # A cell starting with one of these is a formula to a spreadsheet.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -188,7 +190,7 @@ async def _csv(
     )
 
 
-@router.get("/audit/letters/{letter_id}/history")
+@router.get("/audit/letters/{letter_id}/history", responses=OR_CSV | problem_responses(401, 403, 404, 422, *UPSTREAM))
 async def letter_history(
     letter_id: uuid.UUID,
     who: CurrentUser,
@@ -220,7 +222,7 @@ def _query(**params) -> dict:
     return {name: value for name, value in params.items() if value is not None}
 
 
-@router.get("/audit/orgs/{org_id}/events")
+@router.get("/audit/orgs/{org_id}/events", responses=OR_CSV | problem_responses(401, 403, 404, 422, *UPSTREAM))
 async def org_events(
     org_id: uuid.UUID,
     who: CurrentUser,
@@ -256,7 +258,7 @@ async def org_events(
     )
 
 
-@router.get("/audit/denied")
+@router.get("/audit/denied", responses=OR_CSV | problem_responses(401, 403, 422, *UPSTREAM))
 async def denied(
     who: CurrentUser,
     services: ServicesDep,
@@ -286,35 +288,37 @@ async def denied(
     )
 
 
-@router.get("/audit/checkpoint", response_class=PlainTextResponse)
+@router.get(
+    "/audit/checkpoint", response_class=PlainTextResponse, responses=problem_responses(401, 403, 404, *UPSTREAM)
+)
 async def checkpoint(who: CurrentUser, services: ServicesDep):
     policy.require(who, "audit.checkpoint")
     response = await services.call("audit", "GET", "/checkpoint", who)
     return PlainTextResponse(response.text, media_type=NOTE_TYPE)
 
 
-@router.get("/audit/public-key", response_class=PlainTextResponse)
+@router.get("/audit/public-key", response_class=PlainTextResponse, responses=problem_responses(401, 403, *UPSTREAM))
 async def public_key(who: CurrentUser, services: ServicesDep):
     policy.require(who, "audit.checkpoint")
     response = await services.call("audit", "GET", "/public-key", who)
     return PlainTextResponse(response.text, media_type=NOTE_TYPE)
 
 
-@router.get("/audit/entries")
+@router.get("/audit/entries", responses=problem_responses(401, 403, 422, *UPSTREAM))
 async def entries(who: CurrentUser, services: ServicesDep, start: Index = 0, end: Index | None = None):
     policy.require(who, "audit.log")
     params = {"start": start} | ({} if end is None else {"end": end})
     return await services.json("audit", "GET", "/entries", who, params=params)
 
 
-@router.get("/audit/proofs/inclusion")
+@router.get("/audit/proofs/inclusion", responses=problem_responses(401, 403, 422, *UPSTREAM))
 async def inclusion_proof(who: CurrentUser, services: ServicesDep, index: Index, tree_size: Index):
     policy.require(who, "audit.log")
     params = {"index": index, "tree_size": tree_size}
     return await services.json("audit", "GET", "/proofs/inclusion", who, params=params)
 
 
-@router.get("/audit/proofs/consistency")
+@router.get("/audit/proofs/consistency", responses=problem_responses(401, 403, 422, *UPSTREAM))
 async def consistency_proof(who: CurrentUser, services: ServicesDep, first: Index, second: Index):
     policy.require(who, "audit.log")
     params = {"first": first, "second": second}

@@ -15,13 +15,13 @@ from gateway.auth import CurrentUser, issue_token, password_matches
 from gateway.deps import DbDep, ServicesDep
 from shared import thai
 from shared.principal import Principal
-from shared.problems import Problem
+from shared.problems import UPSTREAM, Problem, problem_responses
 
 router = APIRouter(tags=["auth"])
 log = logging.getLogger("sarabun.gateway.auth")
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", responses=problem_responses(400, 401, 422, 429, *UPSTREAM))
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, db: DbDep, services: ServicesDep
 ):
@@ -70,7 +70,7 @@ async def _refuse_if_throttled(db, username: str) -> None:
         )
 
 
-@router.get("/me")
+@router.get("/me", responses=problem_responses(401, *UPSTREAM))
 async def me(who: CurrentUser, db: DbDep, services: ServicesDep):
     async with db.read() as session:
         user = await UserRepository(session).get(who.user)

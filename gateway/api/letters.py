@@ -13,6 +13,7 @@ from gateway.clients import Services
 from gateway.deps import ServicesDep
 from gateway.thai_dates import with_thai_dates
 from shared.principal import Principal
+from shared.problems import UPSTREAM, problem_responses
 from shared.schemas import (
     IDEMPOTENCY_KEY,
     AnnotationRequest,
@@ -29,7 +30,7 @@ DeliveryStatus = Literal[
 ]
 
 
-@router.post("/letters", status_code=201)
+@router.post("/letters", status_code=201, responses=problem_responses(400, 401, 403, 409, 422, *UPSTREAM))
 async def send_letter(
     body: SendLetterRequest,
     who: CurrentUser,
@@ -44,7 +45,8 @@ async def send_letter(
         )
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
     letter = await services.json("intake", "POST", "/letters", who, json=body.model_dump(mode="json"), headers=headers)
-    return with_thai_dates((await _with_deliveries(services, who, [letter]))[0])
+    # Just accepted: routing has not confirmed any delivery yet, so every recipient is pending.
+    return with_thai_dates({**letter, "deliveries": [_delivery(d, None) for d in letter["deliveries"]]})
 
 
 async def _resolve_recipients(services: Services, who: Principal, body: SendLetterRequest) -> SendLetterRequest:
@@ -64,14 +66,14 @@ async def _resolve_recipients(services: Services, who: Principal, body: SendLett
     return body.model_copy(update={"recipient_org_ids": recipients, "recipient_group_ids": []})
 
 
-@router.get("/letters/{letter_id}")
+@router.get("/letters/{letter_id}", responses=problem_responses(401, 403, 404, 422, *UPSTREAM))
 async def get_letter(letter_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
     policy.require(who, "letter.read")
     letter = await services.json("intake", "GET", f"/letters/{letter_id}", who)
     return with_thai_dates((await _with_deliveries(services, who, [letter]))[0])
 
 
-@router.get("/outbox")
+@router.get("/outbox", responses=problem_responses(401, 403, 422, *UPSTREAM))
 async def outbox(
     who: CurrentUser,
     services: ServicesDep,
@@ -86,7 +88,7 @@ async def outbox(
     return {"items": with_thai_dates(items), "next_cursor": page["next_cursor"]}
 
 
-@router.get("/inbox")
+@router.get("/inbox", responses=problem_responses(401, 403, 422, *UPSTREAM))
 async def inbox(
     who: CurrentUser,
     services: ServicesDep,
@@ -101,7 +103,7 @@ async def inbox(
     return {"items": with_thai_dates([_inbox_item(d) for d in page["items"]]), "next_cursor": page["next_cursor"]}
 
 
-@router.post("/deliveries/{delivery_id}/receive")
+@router.post("/deliveries/{delivery_id}/receive", responses=problem_responses(401, 403, 404, 409, 422, *UPSTREAM))
 async def receive(delivery_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
     policy.require(who, "delivery.receive")
     delivery = await services.json("routing", "POST", f"/deliveries/{delivery_id}/receive", who)
@@ -113,14 +115,18 @@ async def receive(delivery_id: uuid.UUID, who: CurrentUser, services: ServicesDe
     }
 
 
-@router.get("/deliveries/{delivery_id}/annotations")
+@router.get("/deliveries/{delivery_id}/annotations", responses=problem_responses(401, 403, 404, 422, *UPSTREAM))
 async def annotations(delivery_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
     """เกษียนหนังสือ on a received letter, oldest first; for the receiving unit."""
     policy.require(who, "delivery.annotate")
     return await services.json("routing", "GET", f"/deliveries/{delivery_id}/annotations", who)
 
 
-@router.post("/deliveries/{delivery_id}/annotations", status_code=201)
+@router.post(
+    "/deliveries/{delivery_id}/annotations",
+    status_code=201,
+    responses=problem_responses(400, 401, 403, 404, 422, *UPSTREAM),
+)
 async def annotate(delivery_id: uuid.UUID, body: AnnotationRequest, who: CurrentUser, services: ServicesDep):
     """Add a summary or a decision (ทราบ / ดำเนินการ / เห็นชอบ / ไม่เห็นชอบ); annotations are never edited."""
     policy.require(who, "delivery.annotate")
@@ -129,7 +135,7 @@ async def annotate(delivery_id: uuid.UUID, body: AnnotationRequest, who: Current
     )
 
 
-@router.post("/deliveries/{delivery_id}/forward")
+@router.post("/deliveries/{delivery_id}/forward", responses=problem_responses(400, 401, 403, 404, 409, 422, *UPSTREAM))
 async def forward(delivery_id: uuid.UUID, body: ForwardRequest, who: CurrentUser, services: ServicesDep):
     """ส่งต่อ a registered letter to other units; each gets a new delivery of the same letter and number."""
     policy.require(who, "delivery.forward")
@@ -140,7 +146,7 @@ async def forward(delivery_id: uuid.UUID, body: ForwardRequest, who: CurrentUser
     return {**_action_result(result), "forwarded_to": result["forwarded_to"]}
 
 
-@router.post("/deliveries/{delivery_id}/{action}")
+@router.post("/deliveries/{delivery_id}/{action}", responses=problem_responses(400, 401, 403, 404, 409, 422, *UPSTREAM))
 async def refuse(
     delivery_id: uuid.UUID,
     action: Literal["return", "reject", "report-invalid"],
@@ -156,7 +162,7 @@ async def refuse(
     return _action_result(result)
 
 
-@router.post("/letters/{letter_id}/recall")
+@router.post("/letters/{letter_id}/recall", responses=problem_responses(400, 401, 403, 404, 409, 422, *UPSTREAM))
 async def recall(letter_id: uuid.UUID, who: CurrentUser, services: ServicesDep, body: RecallRequest | None = None):
     """ดึงคืน from recipients that have not registered it; 409 if a chosen one has."""
     policy.require(who, "letter.recall")
@@ -167,7 +173,7 @@ async def recall(letter_id: uuid.UUID, who: CurrentUser, services: ServicesDep, 
     return {"letter_id": letter_id, "deliveries": [_delivery(r, r) for r in rows]}
 
 
-@router.post("/letters/{letter_id}/cancel")
+@router.post("/letters/{letter_id}/cancel", responses=problem_responses(400, 401, 403, 404, 409, 422, *UPSTREAM))
 async def cancel(letter_id: uuid.UUID, body: ReasonRequest, who: CurrentUser, services: ServicesDep):
     """ยกเลิก while nobody has registered it: every delivery is recalled, then the letter is marked
     cancelled (its number stays used). Repeating it after a partial failure completes it."""
@@ -178,7 +184,7 @@ async def cancel(letter_id: uuid.UUID, body: ReasonRequest, who: CurrentUser, se
     return with_thai_dates((await _with_deliveries(services, who, [letter]))[0])
 
 
-@router.get("/letters/{letter_id}/pending")
+@router.get("/letters/{letter_id}/pending", responses=problem_responses(401, 403, 404, 422, *UPSTREAM))
 async def pending(letter_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
     """Recipients that have not registered the letter yet."""
     policy.require(who, "letter.read")
@@ -256,7 +262,7 @@ def _delivery(ref: dict, row: dict | None) -> dict:
     }
 
 
-@router.get("/follow-up")
+@router.get("/follow-up", responses=problem_responses(401, 403, *UPSTREAM))
 async def follow_up(who: CurrentUser, services: ServicesDep):
     """การติดตาม for the caller's unit, oldest first: letters it holds past their deadline (ด่วนภายใน) and not
     acted on, and letters it sent that a recipient has not registered yet."""

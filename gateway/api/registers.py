@@ -21,7 +21,7 @@ from gateway.clients import Services
 from gateway.deps import ServicesDep
 from shared import thai
 from shared.principal import Principal
-from shared.problems import Problem
+from shared.problems import UPSTREAM, Problem, problem_responses
 from shared.registers import PAGE_MAX, NextNumberRequest, check_register, check_year
 
 router = APIRouter(tags=["registers"])
@@ -56,13 +56,15 @@ ACTION_TH = {
 }
 CANCELLED = "cancelled"
 BOM = "\ufeff"  # lets spreadsheet programs open the Thai text as UTF-8
+# With format=csv the answer is a CSV file instead of JSON; the OpenAPI says so, so both are checked.
+OR_CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 # A cell starting with one of these is a formula to a spreadsheet; subjects are typed by people.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Directory = dict[str, dict]
 
 
-@router.get("/registers/{register}")
+@router.get("/registers/{register}", responses=OR_CSV | problem_responses(401, 403, 404, 422, *UPSTREAM))
 async def read_register(
     register: str,
     who: CurrentUser,
@@ -106,7 +108,7 @@ async def read_register(
     }
 
 
-@router.put("/registers/{register}/next-number")
+@router.put("/registers/{register}/next-number", responses=problem_responses(400, 401, 403, 409, 422, *UPSTREAM))
 async def set_next_number(register: str, body: NextNumberRequest, who: CurrentUser, services: ServicesDep):
     """Where a unit's numbering continues this year (an agency moving from paper mid-year), or next year.
     Only forward: a number already issued is never issued again (409)."""

@@ -25,6 +25,7 @@ from services.routing.domain.deliveries import (
 from services.routing.domain.directory import outside_ministry
 from shared import thai
 from shared.contracts import (
+    AccessDenied,
     DeliveryAnnotated,
     DeliveryDelivered,
     DeliveryForwarded,
@@ -426,6 +427,7 @@ async def set_receive_next_number(db: Database, who: Principal, request: NextNum
 
 async def annotate(db: Database, delivery_id: uuid.UUID, text: str, decision, position: str, who: Principal) -> dict:
     """เกษียน: the receiving unit's officers add summaries and decisions; nothing is ever edited."""
+    await _annotations_readable(db, delivery_id, who)
     async with db.transaction() as session:
         delivery = await DeliveryRepository(session).for_recipient(delivery_id, who.org_id)
         if delivery is None:
@@ -455,11 +457,33 @@ async def annotate(db: Database, delivery_id: uuid.UUID, text: str, decision, po
 
 
 async def annotations_of(db: Database, delivery_id: uuid.UUID, who: Principal) -> list[dict]:
-    """Visible to the receiving unit only."""
+    """Visible to the receiving unit only, and of a classified letter only to users cleared for it."""
+    await _annotations_readable(db, delivery_id, who)
     async with db.read() as session:
-        if await DeliveryRepository(session).for_recipient(delivery_id, who.org_id) is None:
-            raise not_found("หนังสือที่ส่งถึงหน่วยงานท่าน")
         return await AnnotationRepository(session).of_delivery(delivery_id)
+
+
+async def _annotations_readable(db: Database, delivery_id: uuid.UUID, who: Principal) -> None:
+    """เกษียน summarise the letter and decide on it, so they are as secret as the letter: outside the receiving
+    unit, or without clearance for the letter's level, the answer is the same 404. A refusal for clearance is
+    audited as a refused read of the letter."""
+    async with db.read() as session:
+        delivery = await DeliveryRepository(session).for_recipient(delivery_id, who.org_id)
+    if delivery is None:
+        raise not_found("หนังสือที่ส่งถึงหน่วยงานท่าน")
+    if who.cleared_for(delivery["secrecy"]):
+        return
+    denied = AccessDenied(
+        resource="letter",
+        resource_id=delivery["letter_id"],
+        letter_id=delivery["letter_id"],
+        org_id=who.org_id,
+        secrecy=delivery["secrecy"],
+        denied_at=thai.now(),
+    )
+    async with db.transaction() as session:
+        await stage(session, tables.outbox, _envelope(denied, delivery_id, None, actor=who.user))
+    raise not_found("หนังสือที่ส่งถึงหน่วยงานท่าน")
 
 
 OPEN = ("delivered", "received")  # still the recipient's to act on

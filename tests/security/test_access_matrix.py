@@ -1,108 +1,496 @@
-"""Who may do what to which letter: one table over endpoints × users × their relation to the object, with
-the expected status of each cell. Cross-unit reads are 404, never 403; roles that may never attempt an action
-get 403; no token gets 401. The table is also written to docs/access-matrix.md for security review
-(regenerate with SARABUN_UPDATE_SNAPSHOT=1 after an intended change)."""
+"""Who may do what to which letter: one table over every public endpoint × user × the user's relation to the
+object × the letter's secrecy level, with the expected status of every cell, each checked by a real request
+against a running embedded deployment.
+
+The rules the table spells out (also at the top of docs/access-matrix.md, which is rendered from this table;
+regenerate it with SARABUN_UPDATE_SNAPSHOT=1 after an intended change):
+- no valid token: 401;
+- a role the policy never lets attempt the action: 403 (gateway/policy.py), before anything is looked up;
+- an object outside the caller's unit: 404, never 403, so existence is not confirmed;
+- a classified letter's subject, body, attachments, stamped copy and annotations: only users cleared for its
+  level (404 otherwise); its number and level are listed to everyone in scope, who may register, route and
+  refuse it;
+- ลับที่สุด is never sent electronically, whatever the sender's clearance (422).
+
+Besides the status, every answer is searched for secrets the user may not learn (subjects, bodies and
+annotations of letters outside their scope or clearance, ids of letters their unit has no part in), and every
+refusal must be problem+json. A last test fails when the gateway has a route under /api/v1 the table lacks.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
 import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.e2e.helpers import PDF, eventually, inbox_item, login, org_ids
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi.routing import iter_route_contexts
+
+from gateway.adapters.repository import UserRepository
+from gateway.auth import hash_password
+from services.launcher import embedded
+from shared import thai
+from shared.problems import PROBLEM_JSON
+from shared.seed import org_id
+from shared.settings import Settings
+from tests.e2e.helpers import PASSWORD, PDF, eventually, inbox_item, login
+from tests.e2e.test_receive_stamp import one_page_pdf
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access-matrix.md"
+PREFIX = "/api/v1"
 
-# ops sends letter L (with an attachment) to cgd, who registers it and forwards it to rd; td is uninvolved.
-# ops also sends a secret letter S to cgd (cleared: secret) and td (cleared: normal).
-USERS = ("ops.clerk", "cgd.clerk", "rd.clerk", "td.clerk", "auditor", "admin", None)
-RELATION = {
-    "ops.clerk": "sender",
-    "cgd.clerk": "recipient",
-    "rd.clerk": "forwarded-to",
-    "td.clerk": "uninvolved (recipient of S without clearance)",
-    "auditor": "auditor",
-    "admin": "admin",
-    None: "no token",
+
+# ── The users (the table's columns) ──────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class User:
+    name: str | None  # None: no token at all
+    unit: str  # the unit's key in the directory, or "" for auditor, admin and nobody
+    relation: str  # to the letters of the matrix
+    clearance: str
+
+
+USERS = (
+    User("ops.clerk", "ops", "sender", "secret"),
+    User("ops.junior", "ops", "sender", "normal"),
+    User("cgd.clerk", "cgd", "recipient", "secret"),
+    User("cgd.officer", "cgd", "recipient", "confidential"),
+    User("rd.chief", "rd", "forwarded-to", "secret"),
+    User("rd.clerk", "rd", "forwarded-to", "normal"),
+    User("td.director", "td", "uninvolved", "top_secret"),
+    User("td.clerk", "td", "uninvolved", "normal"),
+    User("auditor", "", "ministry", "normal"),
+    User("admin", "", "ministry", "normal"),
+    User(None, "", "no token", "—"),
+)
+# Users the demo seed does not have: a second clerk in each unit, so each relation has one user cleared for
+# the letters and one not.
+EXTRA_USERS = {
+    user.name: user for user in USERS if user.name in {"ops.junior", "cgd.officer", "rd.chief", "td.director"}
 }
+PARTIES = {"ops", "cgd", "rd"}
 
-MATRIX = {
-    # (method, path template): statuses in USERS order
-    ("GET", "/letters/{L}"): (200, 200, 200, 404, 403, 403, 401),
-    ("GET", "/letters/{S}"): (200, 200, 404, 404, 403, 403, 401),
-    ("GET", "/letters/{L}/pending"): (200, 404, 404, 404, 403, 403, 401),
-    ("POST", "/letters/{L}/recall"): (409, 404, 404, 404, 403, 403, 401),
-    ("POST", "/letters/{L}/cancel"): (409, 404, 404, 404, 403, 403, 401),
-    ("POST", "/deliveries/{cgd_delivery}/receive"): (404, 200, 404, 404, 403, 403, 401),
-    ("POST", "/deliveries/{cgd_delivery}/reject"): (404, 409, 404, 404, 403, 403, 401),
-    ("GET", "/deliveries/{cgd_delivery}/annotations"): (404, 200, 404, 404, 403, 403, 401),
-    ("GET", "/attachments/{attachment}/content"): (200, 200, 200, 404, 403, 403, 401),
-    ("GET", "/audit/letters/{L}/history"): (200, 200, 200, 404, 200, 403, 401),
-    ("GET", "/inbox"): (200, 200, 200, 200, 403, 403, 401),
-    ("GET", "/outbox"): (200, 200, 200, 200, 403, 403, 401),
-    ("GET", "/registers/send"): (200, 200, 200, 200, 422, 403, 401),
-    ("PUT", "/registers/send/next-number"): (403, 403, 403, 403, 403, 200, 401),
-    ("GET", "/orgs"): (200, 200, 200, 200, 200, 200, 401),
-    ("GET", "/me"): (200, 200, 200, 200, 200, 200, 401),
-}
-
-BODIES = {
-    "/letters/{L}/recall": {},
-    "/letters/{L}/cancel": {"reason": "ทดสอบสิทธิ์"},
-    "/deliveries/{cgd_delivery}/reject": {"reason": "ทดสอบสิทธิ์"},
-    "/registers/send/next-number": {"year": None, "next_number": 500},
-}
+LEVELS = ("normal", "confidential", "secret")
+SEND_LEVELS = (*LEVELS, "top_secret")
+ANY = (None,)  # the endpoint does not touch a letter: secrecy plays no part
+LEVEL_TH = {"normal": "ปกติ", "confidential": "ลับ", "secret": "ลับมาก", "top_secret": "ลับที่สุด", None: "—"}
 
 
-async def _world(api) -> dict:
-    ops, cgd = await login(api, "ops.clerk"), await login(api, "cgd.clerk")
-    orgs = await org_ids(api, ops)
-    upload = await api.post("/api/v1/attachments", headers=ops, files={"file": ("ก.pdf", PDF, "application/pdf")})
-    attachment = upload.json()["id"]
-    body = {
-        "type": "external",
-        "subject": "หนังสือ L",
-        "recipient_org_ids": [orgs["cgd"]],
-        "attachment_ids": [attachment],
-    }
-    letter = (await api.post("/api/v1/letters", headers=ops, json=body)).json()
-    secret = {
-        "type": "external",
-        "subject": "หนังสือ S",
-        "secrecy": "secret",
-        "recipient_org_ids": [orgs["cgd"], orgs["td"]],
-    }
-    secret_letter = (await api.post("/api/v1/letters", headers=ops, json=secret)).json()
-    item = await eventually(lambda: inbox_item(api, cgd, letter["id"]))
-    await api.post(f"/api/v1/deliveries/{item['delivery_id']}/receive", headers=cgd)
-    forwarded = {"recipient_org_ids": [orgs["rd"]]}
-    assert (
-        await api.post(f"/api/v1/deliveries/{item['delivery_id']}/forward", headers=cgd, json=forwarded)
-    ).status_code == 200
-    rd = await login(api, "rd.clerk")
-    await eventually(lambda: _status(api, rd, f"/api/v1/letters/{letter['id']}", 200))
-    await eventually(lambda: _status(api, rd, f"/api/v1/attachments/{attachment}/content", 200))
-    return {"L": letter["id"], "S": secret_letter["id"], "cgd_delivery": item["delivery_id"], "attachment": attachment}
+# ── The table ────────────────────────────────────────────────────────────────────────────────────────────
+
+Expected = int | tuple[int, ...]  # one status, or one per secrecy level of the row
 
 
-async def _status(api, headers, url, expected):
-    return (await api.get(url, headers=headers)).status_code == expected
+@dataclass(frozen=True)
+class Row:
+    method: str
+    route: str  # as the gateway declares it, below /api/v1
+    path: str  # what is requested, with the matrix's objects in braces
+    object: str  # what the request is about, for the reviewer
+    expect: tuple[Expected, ...]  # in USERS order
+    levels: tuple[str | None, ...] = LEVELS
+    request: Callable[[World, User, str | None], dict] = field(default=lambda world, user, level: {})
+
+    def status(self, user_index: int, level: str | None) -> int:
+        expected = self.expect[user_index]
+        return expected[self.levels.index(level)] if isinstance(expected, tuple) else expected
 
 
-async def test_every_cell_of_the_access_matrix(api):
-    ids = await _world(api)
-    year = (await api.get("/api/v1/registers/send", headers=await login(api, "ops.clerk"))).json().get("year")
-    headers = {user: (await login(api, user)) if user else {} for user in USERS}
+def _json(body: dict | Callable[[World, str | None], dict]) -> Callable[[World, User, str | None], dict]:
+    return lambda world, user, level: {"json": body(world, level) if callable(body) else body}
+
+
+def _sign_in(world: World, user: User, level: str | None) -> dict:
+    if user.name is None:  # nobody: a name that does not exist
+        return {"data": {"username": "nobody", "password": "not-the-password"}}
+    return {"data": {"username": user.name, "password": PASSWORD}}
+
+
+def _upload(world: World, user: User, level: str | None) -> dict:
+    return {"files": {"file": ("หนังสือ.pdf", PDF, "application/pdf")}}
+
+
+def _letter(world: World, level: str | None) -> dict:
+    subject = f"ทดสอบสิทธิ์การส่ง {LEVEL_TH[level]}"
+    return {"type": "external", "subject": subject, "secrecy": level, "recipient_org_ids": [world.orgs["excise"]]}
+
+
+def _next_number(world: World, level: str | None) -> dict:
+    return {"year": world.year, "next_number": 500}
+
+
+REASON = {"reason": "ทดสอบสิทธิ์"}
+# Statuses by secrecy level (ปกติ, ลับ, ลับมาก) for a user cleared only for ปกติ, and for one cleared up to ลับ.
+NORMAL_ONLY = (200, 404, 404)
+UP_TO_CONFIDENTIAL = (200, 200, 404)
+# Sending at ปกติ, ลับ, ลับมาก, ลับที่สุด: nobody above their own clearance, and ลับที่สุด never.
+SEND_NORMAL = (201, 422, 422, 422)
+SEND_CONFIDENTIAL = (201, 201, 422, 422)
+SEND_SECRET = (201, 201, 201, 422)
+SEND_TOP_SECRET = (201, 201, 201, 422)
+
+# fmt: off
+# Columns:      ops.clerk, ops.junior, cgd.clerk, cgd.officer, rd.chief, rd.clerk, td.director, td.clerk,
+#               auditor, admin, no token
+ROWS = (
+    # Sign-in and the directory
+    Row("POST", "/auth/token", "/auth/token", "sign in with one's own password (nobody: an unknown name)",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY, _sign_in),
+    Row("GET", "/me", "/me", "oneself",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
+    Row("GET", "/orgs", "/orgs", "the directory of agencies",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
+    Row("GET", "/groups", "/groups", "the recipient groups",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
+    # Attachments
+    Row("POST", "/attachments", "/attachments", "a new upload",
+        (201, 201, 201, 201, 201, 201, 201, 201, 403, 403, 401), ANY, _upload),
+    Row("GET", "/attachments/{attachment_id}/content", "/attachments/{attachment}/content",
+        "the PDF attached to the letter",
+        (200, NORMAL_ONLY, 200, UP_TO_CONFIDENTIAL, 200, NORMAL_ONLY, 404, 404, 403, 403, 401)),
+    Row("GET", "/deliveries/{delivery_id}/stamped", "/deliveries/{delivery}/stamped",
+        "the recipient's copy with its receipt stamp (ตรารับ)",
+        (404, 404, 200, UP_TO_CONFIDENTIAL, 404, 404, 404, 404, 403, 403, 401)),
+    # Letters
+    Row("POST", "/letters", "/letters", "a new letter at the level of the column, to กรมสรรพสามิต",
+        (SEND_SECRET, SEND_NORMAL, SEND_SECRET, SEND_CONFIDENTIAL, SEND_SECRET, SEND_NORMAL, SEND_TOP_SECRET,
+         SEND_NORMAL, 403, 403, 401), SEND_LEVELS, _json(_letter)),
+    Row("GET", "/letters/{letter_id}", "/letters/{letter}", "the letter",
+        (200, NORMAL_ONLY, 200, UP_TO_CONFIDENTIAL, 200, NORMAL_ONLY, 404, 404, 403, 403, 401)),
+    Row("GET", "/letters/{letter_id}/pending", "/letters/{letter}/pending", "who has not registered the letter",
+        (200, 200, 404, 404, 404, 404, 404, 404, 403, 403, 401)),
+    Row("POST", "/letters/{letter_id}/recall", "/letters/{letter}/recall",
+        "ดึงคืน from every recipient (409: registered already)",
+        (409, 409, 404, 404, 404, 404, 404, 404, 403, 403, 401), LEVELS, _json({})),
+    Row("POST", "/letters/{letter_id}/cancel", "/letters/{letter}/cancel",
+        "ยกเลิก the letter (409: registered already; the letter is read first)",
+        (409, (409, 404, 404), 404, 404, 404, 404, 404, 404, 403, 403, 401), LEVELS, _json(REASON)),
+    Row("GET", "/outbox", "/outbox", "the unit's sent letters",
+        (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
+    Row("GET", "/inbox", "/inbox", "the unit's received letters",
+        (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
+    Row("GET", "/follow-up", "/follow-up", "the unit's overdue and unregistered letters",
+        (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
+    # Deliveries: the recipient's (cgd's) delivery, registered and forwarded to rd, and rd's forwarded copy
+    Row("POST", "/deliveries/{delivery_id}/receive", "/deliveries/{delivery}/receive",
+        "ลงรับ the recipient's delivery (again: the same number)",
+        (404, 404, 200, 200, 404, 404, 404, 404, 403, 403, 401)),
+    Row("POST", "/deliveries/{delivery_id}/receive", "/deliveries/{copy}/receive",
+        "ลงรับ the forwarded copy (again: the same number)",
+        (404, 404, 404, 404, 200, 200, 404, 404, 403, 403, 401)),
+    Row("GET", "/deliveries/{delivery_id}/annotations", "/deliveries/{delivery}/annotations",
+        "the recipient's เกษียน on its delivery",
+        (404, 404, 200, UP_TO_CONFIDENTIAL, 404, 404, 404, 404, 403, 403, 401)),
+    Row("GET", "/deliveries/{delivery_id}/annotations", "/deliveries/{copy}/annotations",
+        "the forwarded-to unit's เกษียน on its copy",
+        (404, 404, 404, 404, 200, NORMAL_ONLY, 404, 404, 403, 403, 401)),
+    Row("POST", "/deliveries/{delivery_id}/annotations", "/deliveries/{delivery}/annotations",
+        "a new เกษียน on the recipient's delivery",
+        (404, 404, 201, (201, 201, 404), 404, 404, 404, 404, 403, 403, 401), LEVELS,
+        _json({"text": "บันทึกทดสอบสิทธิ์"})),
+    Row("POST", "/deliveries/{delivery_id}/forward", "/deliveries/{delivery}/forward",
+        "ส่งต่อ the recipient's delivery (409: forwarded already)",
+        (404, 404, 409, 409, 404, 404, 404, 404, 403, 403, 401), LEVELS,
+        _json(lambda world, level: {"recipient_org_ids": [world.orgs["excise"]]})),
+    Row("POST", "/deliveries/{delivery_id}/{action}", "/deliveries/{delivery}/return",
+        "คืนเรื่อง the recipient's delivery (409: forwarded already)",
+        (404, 404, 409, 409, 404, 404, 404, 404, 403, 403, 401), LEVELS, _json(REASON)),
+    Row("POST", "/deliveries/{delivery_id}/{action}", "/deliveries/{delivery}/reject",
+        "ปฏิเสธ the recipient's delivery (409: forwarded already)",
+        (404, 404, 409, 409, 404, 404, 404, 404, 403, 403, 401), LEVELS, _json(REASON)),
+    Row("POST", "/deliveries/{delivery_id}/{action}", "/deliveries/{delivery}/report-invalid",
+        "แจ้งหนังสือผิด on the recipient's delivery (409: forwarded already)",
+        (404, 404, 409, 409, 404, 404, 404, 404, 403, 403, 401), LEVELS, _json(REASON)),
+    # Registers: the sender's send register and the recipient's receive register of this year
+    Row("GET", "/registers/{register}", "/registers/send?org_id={ops}&year={year}", "the sender's send register",
+        (200, 200, 404, 404, 404, 404, 404, 404, 200, 403, 401), ANY),
+    Row("GET", "/registers/{register}", "/registers/receive?org_id={cgd}&year={year}",
+        "the recipient's receive register",
+        (404, 404, 200, 200, 404, 404, 404, 404, 200, 403, 401), ANY),
+    Row("PUT", "/registers/{register}/next-number", "/registers/send/next-number",
+        "where the send register continues (the admin's own unit)",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY, _json(_next_number)),
+    Row("PUT", "/registers/{register}/next-number", "/registers/receive/next-number",
+        "where the receive register continues (the admin's own unit)",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY, _json(_next_number)),
+    # The audit log
+    Row("GET", "/audit/letters/{letter_id}/history", "/audit/letters/{letter}/history", "the letter's history",
+        (200, 200, 200, 200, 200, 200, 404, 404, 200, 403, 401)),
+    Row("GET", "/audit/orgs/{org_id}/events", "/audit/orgs/{ops}/events", "the sender unit's events",
+        (403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401), ANY),
+    Row("GET", "/audit/denied", "/audit/denied", "refused requests",
+        (403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401), ANY),
+    Row("GET", "/audit/entries", "/audit/entries?start=0&end=2", "log entries",
+        (403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401), ANY),
+    Row("GET", "/audit/proofs/inclusion", "/audit/proofs/inclusion?index=0&tree_size=2", "an inclusion proof",
+        (403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401), ANY),
+    Row("GET", "/audit/proofs/consistency", "/audit/proofs/consistency?first=1&second=2", "a consistency proof",
+        (403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401), ANY),
+    Row("GET", "/audit/checkpoint", "/audit/checkpoint", "the signed checkpoint",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
+    Row("GET", "/audit/public-key", "/audit/public-key", "the key that verifies checkpoints",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
+)
+# fmt: on
+
+
+# ── The world the cells are asked about ──────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Letter:
+    """One letter of the matrix at one secrecy level, and what only some may learn of it."""
+
+    id: str
+    attachment: str
+    delivery: str  # to the recipient (cgd), registered, then forwarded
+    copy: str  # the forwarded-to unit's (rd's) delivery, registered
+    subject: str
+    body: str
+    annotation: str  # written by the recipient on its delivery
+    copy_annotation: str  # written by the forwarded-to unit on its copy
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    headers: dict[str | None, dict]
+    orgs: dict[str, str]
+    year: int
+    letters: dict[str, Letter] = field(default_factory=dict)
+
+    def objects(self, level: str | None) -> dict:
+        named = {"ops": self.orgs["ops"], "cgd": self.orgs["cgd"], "year": self.year}
+        if level not in self.letters:
+            return named
+        letter = self.letters[level]
+        return named | {
+            "letter": letter.id,
+            "attachment": letter.attachment,
+            "delivery": letter.delivery,
+            "copy": letter.copy,
+        }
+
+    def secrets_kept_from(self, user: User) -> list[str]:
+        """What must appear in no answer to this user, whatever was asked."""
+        kept = []
+        for level, letter in self.letters.items():
+            party = user.unit in PARTIES
+            cleared = user.clearance in SEND_LEVELS and _cleared(user.clearance, level)
+            if not (party and cleared):
+                kept.append(letter.body)
+                if not (user.name == "auditor" and cleared):  # registers list the subjects auditors may read
+                    kept.append(letter.subject)
+            if not (user.unit == "cgd" and cleared):
+                kept.append(letter.annotation)
+            if not (user.unit == "rd" and cleared):
+                kept.append(letter.copy_annotation)
+            if not party and user.name != "auditor":
+                kept.append(letter.id)
+        return kept
+
+
+def _cleared(clearance: str, level: str) -> bool:
+    return SEND_LEVELS.index(clearance) >= SEND_LEVELS.index(level)
+
+
+def _token() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+async def _add_users(deployment) -> None:
+    password_hash = hash_password(PASSWORD)
+    async with deployment.app.state.db.transaction() as session:
+        for user in EXTRA_USERS.values():
+            await UserRepository(session).add_if_missing(
+                {
+                    "username": user.name,
+                    "display_name": f"เจ้าหน้าที่ทดสอบ {user.name}",
+                    "org_id": org_id(user.unit),
+                    "roles": ["clerk"],
+                    "clearance": user.clearance,
+                    "password_hash": password_hash,
+                    "active": True,
+                }
+            )
+
+
+async def _status_is(client, headers, url, status) -> bool:
+    return (await client.get(url, headers=headers)).status_code == status
+
+
+async def _letter_at(world: World, level: str) -> Letter:
+    """ops sends a letter with a PDF to cgd, which registers it, annotates it and forwards it to rd, which
+    registers its copy and annotates it; returns once every service has caught up."""
+    client, h, orgs = world.client, world.headers, world.orgs
+    upload = await client.post(
+        f"{PREFIX}/attachments",
+        headers=h["ops.clerk"],
+        files={"file": ("หนังสือ.pdf", one_page_pdf(), "application/pdf")},
+    )
+    assert upload.status_code == 201, upload.text
+    subject, body = f"เรื่อง-{_token()}", f"ความ-{_token()}"
+    sent = await client.post(
+        f"{PREFIX}/letters",
+        headers=h["ops.clerk"],
+        json={
+            "type": "external",
+            "subject": subject,
+            "body": body,
+            "secrecy": level,
+            "recipient_org_ids": [orgs["cgd"]],
+            "attachment_ids": [upload.json()["id"]],
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    letter_id = sent.json()["id"]
+    item = await eventually(lambda: inbox_item(client, h["cgd.clerk"], letter_id))
+    delivery = item["delivery_id"]
+    received = await client.post(f"{PREFIX}/deliveries/{delivery}/receive", headers=h["cgd.clerk"])
+    assert received.status_code == 200, received.text
+    await eventually(lambda: _status_is(client, h["cgd.clerk"], f"{PREFIX}/deliveries/{delivery}/stamped", 200))
+    annotation, copy_annotation = f"เกษียน-{_token()}", f"เกษียน-{_token()}"
+    noted = await client.post(
+        f"{PREFIX}/deliveries/{delivery}/annotations", headers=h["cgd.clerk"], json={"text": annotation}
+    )
+    assert noted.status_code == 201, noted.text
+    forwarded = await client.post(
+        f"{PREFIX}/deliveries/{delivery}/forward", headers=h["cgd.clerk"], json={"recipient_org_ids": [orgs["rd"]]}
+    )
+    assert forwarded.status_code == 200, forwarded.text
+    copy = forwarded.json()["forwarded_to"][0]["delivery_id"]
+    await eventually(lambda: inbox_item(client, h["rd.chief"], letter_id))
+    received = await client.post(f"{PREFIX}/deliveries/{copy}/receive", headers=h["rd.chief"])
+    assert received.status_code == 200, received.text
+    noted = await client.post(
+        f"{PREFIX}/deliveries/{copy}/annotations", headers=h["rd.chief"], json={"text": copy_annotation}
+    )
+    assert noted.status_code == 201, noted.text
+    # The other services hear of the forwarding through events: wait until each lets rd in.
+    for url in (
+        f"{PREFIX}/letters/{letter_id}",
+        f"{PREFIX}/attachments/{upload.json()['id']}/content",
+        f"{PREFIX}/audit/letters/{letter_id}/history",
+    ):
+        await eventually(lambda url=url: _status_is(client, h["rd.chief"], url, 200))
+    return Letter(letter_id, upload.json()["id"], delivery, copy, subject, body, annotation, copy_annotation)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(tmp_path_factory):
+    settings = Settings(demo=True, data_dir=tmp_path_factory.mktemp("matrix"), consumer_retry_seconds=0.05)
+    deployment = embedded(settings)
+    await deployment.start()
+    try:
+        await _add_users(deployment)
+        transport = httpx.ASGITransport(app=deployment.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sarabun") as client:
+            headers = {user.name: (await login(client, user.name)) if user.name else {} for user in USERS}
+            orgs = {
+                org["key"]: org["id"] for org in (await client.get(f"{PREFIX}/orgs", headers=headers["admin"])).json()
+            }
+            built = World(client, headers, orgs, thai.buddhist_year())
+            letters = await asyncio.gather(*(_letter_at(built, level) for level in LEVELS))
+            built.letters = dict(zip(LEVELS, letters, strict=True))
+            yield built
+    finally:
+        await deployment.stop()
+
+
+# ── The cells ────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def _label(row: Row, level: str | None) -> str:
+    return f"{row.method} {row.path.split('?')[0]} @{level or 'any'}"
+
+
+CASES = [pytest.param(row, level, id=_label(row, level)) for row in ROWS for level in row.levels]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(("row", "level"), CASES)
+async def test_each_user_gets_the_expected_answer_and_learns_nothing_more(world, row, level):
     wrong = []
-    for (method, template), expected in MATRIX.items():
-        url = "/api/v1" + template.format(**ids)
-        body = BODIES.get(template)
-        if body and "year" in body:
-            body = {**body, "year": year}
-        for user, status in zip(USERS, expected, strict=True):
-            response = await api.request(method, url, headers=headers[user], json=body)
-            if response.status_code != status:
-                wrong.append(f"{method} {template} as {user}: {response.status_code}, expected {status}")
-    assert not wrong, "\n".join(wrong)
+    url = PREFIX + row.path.format(**world.objects(level))
+    for index, user in enumerate(USERS):
+        expected = row.status(index, level)
+        response = await world.client.request(
+            row.method, url, headers=world.headers[user.name], **row.request(world, user, level)
+        )
+        who = user.name or "no token"
+        if response.status_code != expected:
+            wrong.append(f"{who}: {response.status_code}, expected {expected}: {response.text[:200]}")
+        if response.status_code >= 400 and not response.headers.get("content-type", "").startswith(PROBLEM_JSON):
+            wrong.append(f"{who}: a {response.status_code} that is not problem+json")
+        if leaked := [secret for secret in world.secrets_kept_from(user) if secret in response.text]:
+            wrong.append(f"{who}: the answer reveals {leaked}")
+    assert not wrong, f"{row.method} {url}\n" + "\n".join(wrong)
+
+
+async def _log_entries(world: World) -> list[dict]:
+    """Every entry of the audit log, decoded, as an auditor reads them."""
+    found, start = [], 0
+    while page := (
+        await world.client.get(f"{PREFIX}/audit/entries?start={start}", headers=world.headers["auditor"])
+    ).json():
+        found += [json.loads(base64.b64decode(item["entry"])) for item in page]
+        start = page[-1]["index"] + 1
+    return found
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_refused_read_of_classified_annotations_reaches_the_audit_log(world):
+    letter = world.letters["secret"]
+    url = f"{PREFIX}/deliveries/{letter.delivery}/annotations"
+    assert (await world.client.get(url, headers=world.headers["cgd.officer"])).status_code == 404
+
+    async def refusal_logged() -> bool:
+        return any(
+            entry["type"].startswith("access.denied")
+            and entry["source"] == "sarabun/routing"  # the annotations' keeper, not the letter's
+            and entry["actor"] == "cgd.officer"
+            and entry["letter_id"] == letter.id
+            for entry in await _log_entries(world)
+        )
+
+    await eventually(refusal_logged)
+
+
+def _gateway_routes(tmp_path) -> set[tuple[str, str]]:
+    app = embedded(Settings(demo=True, data_dir=tmp_path)).app
+    return {
+        (method, route.path.removeprefix(PREFIX))
+        for route in iter_route_contexts(app.routes)
+        if route.path and route.path.startswith(PREFIX + "/")
+        for method in (route.methods or ()) - {"HEAD"}
+    }
+
+
+def test_the_table_covers_every_route_of_the_public_api(tmp_path):
+    routes = _gateway_routes(tmp_path)
+    covered = {(row.method, row.route) for row in ROWS}
+    missing = sorted(routes - covered)
+    assert not missing, f"routes the access matrix does not cover (add rows for them): {missing}"
+    stale = sorted(covered - routes)
+    assert not stale, f"rows for routes the gateway no longer has: {stale}"
+
+
+def test_every_row_names_every_user_and_level():
+    for row in ROWS:
+        assert len(row.expect) == len(USERS), row.path
+        for expected in row.expect:
+            assert isinstance(expected, int) or len(expected) == len(row.levels), row.path
+
+
+# ── The reviewer's document ──────────────────────────────────────────────────────────────────────────────
 
 
 def test_the_reviewers_document_matches_the_table():
@@ -112,24 +500,88 @@ def test_the_reviewers_document_matches_the_table():
     assert DOC.read_text() == text, "docs/access-matrix.md is stale: regenerate with SARABUN_UPDATE_SNAPSHOT=1"
 
 
+SECTIONS = (
+    ("Sign-in and the directory", ("/auth/", "/me", "/orgs", "/groups")),
+    ("Attachments", ("/attachments", "/deliveries/{delivery_id}/stamped")),
+    ("Letters", ("/letters", "/outbox", "/inbox", "/follow-up")),
+    ("Deliveries", ("/deliveries/",)),
+    ("Registers", ("/registers/",)),
+    ("Audit log", ("/audit/",)),
+)
+
+
+def _section(row: Row) -> str:
+    return next(title for title, starts in SECTIONS if row.route.startswith(starts))
+
+
+def _cell(row: Row, index: int) -> str:
+    expected = row.expect[index]
+    if isinstance(expected, int) or len(set(expected)) == 1:
+        return str(expected if isinstance(expected, int) else expected[0])
+    return " · ".join(str(status) for status in expected)
+
+
+def _column(user: User) -> str:
+    if user.name is None:
+        return "no token"
+    return f"{user.name}<br>{user.relation} · {LEVEL_TH[user.clearance]}"
+
+
 def render() -> str:
-    head = "| endpoint | " + " | ".join(f"{u or 'none'}<br>({RELATION[u]})" for u in USERS) + " |"
-    rule = "|---" * (len(USERS) + 1) + "|"
-    rows = [f"| `{m} /api/v1{t}` | " + " | ".join(str(s) for s in st) + " |" for (m, t), st in MATRIX.items()]
-    return "\n".join(
-        [
-            "# Access matrix",
-            "",
-            "Generated from `tests/security/test_access_matrix.py`, which checks every cell against the running",
-            "system. ops.clerk sends letter L (with an attachment) to cgd.clerk's unit, which registers it and",
-            "forwards it to rd.clerk's unit; td.clerk's unit is uninvolved in L. ops.clerk also sends a secret",
-            'letter S to cgd (clearance secret) and td (clearance normal). 404 means "not in your scope" (existence',
-            "is never confirmed), 403 a role that may never attempt the action, 401 no valid token, 409 a state",
-            "conflict (L is registered, so it can no longer be recalled, cancelled or rejected).",
-            "",
-            head,
-            rule,
-            *rows,
-            "",
-        ]
-    )
+    lines = [
+        "# Access matrix",
+        "",
+        "Rendered from `tests/security/test_access_matrix.py`, which sends every cell below as a real request to",
+        "a running embedded deployment and fails on any other answer. Regenerate this page with",
+        "`SARABUN_UPDATE_SNAPSHOT=1 pytest tests/security` after an intended change; a test fails while it is stale,",
+        "and another fails when the gateway gains a route under `/api/v1` that the table does not cover.",
+        "",
+        "## The rules",
+        "",
+        "1. Without a valid token every endpoint except sign-in answers **401**.",
+        "2. A role the policy (`gateway/policy.py`) never lets attempt an action gets **403**, before anything is",
+        "   looked up: auditors and admins never read or act on letters; only auditors read the audit log;",
+        "   only admins move where a register's numbering continues.",
+        "3. Anything outside the caller's unit is **404**, never 403, so the answer does not confirm that it exists.",
+        "   A unit's scope: the letters it sent, the deliveries addressed or forwarded to it, their attachments,",
+        "   its own registers and annotations.",
+        "4. A classified letter (ลับ, ลับมาก) is listed with its number and level to everyone in scope, and they may",
+        "   register, route, refuse or recall it; its subject, body, attachments, stamped copy and annotations only",
+        "   reach users cleared for its level. Anyone else gets **404**, as if it did not exist, and lists show",
+        "   `[หนังสือลับ]` or `[หนังสือลับมาก]` in place of the subject.",
+        "5. ลับที่สุด never travels electronically: sending one is **422** even for a user cleared for it, and so is",
+        "   sending above one's own clearance.",
+        "6. Every refusal is `application/problem+json`, and no answer, allowed or refused, contains the subject,",
+        "   body or annotations of a letter the user may not read, or the id of a letter their unit has no part in.",
+        "",
+        "## The objects",
+        "",
+        "For each secrecy level (ปกติ, ลับ, ลับมาก) ops.clerk of สป.กค. (ops, the **sender**) sends one letter with a",
+        "PDF to กรมบัญชีกลาง (cgd, the **recipient**), which registers it (ลงรับ), annotates it (เกษียน) and",
+        "forwards it (ส่งต่อ) to กรมสรรพากร (rd, **forwarded-to**), which registers and annotates its copy.",
+        "กรมธนารักษ์ (td) is **uninvolved**. Each unit has a clerk cleared for the letters and one who is not",
+        "(clearance after the name); the auditor and the admin belong to the ministry itself. In the paths,",
+        "`{letter}`, `{attachment}`, `{delivery}` (cgd's) and `{copy}` (rd's) are that letter's, and `{ops}`,",
+        "`{cgd}` the units' ids.",
+        "",
+        "## Reading a cell",
+        "",
+        "- One status: the answer at every secrecy level, or the endpoint has nothing to do with a letter.",
+        "- `200 · 404 · 404`: the answers for the letter at ปกติ · ลับ · ลับมาก; in the sending row the fourth is",
+        "  ลับที่สุด.",
+        "- 200/201 allowed; 401 no valid token; 403 refused by role; 404 not in your scope or not cleared;",
+        "  409 allowed to try, but the letter's state refuses it (it is registered and forwarded already, so it",
+        "  can no longer be recalled, cancelled, refused or forwarded again); 422 refused input.",
+    ]
+    head = "| endpoint | object | " + " | ".join(_column(user) for user in USERS) + " |"
+    rule = "|---" * (len(USERS) + 2) + "|"
+    for title, _ in SECTIONS:
+        rows = [row for row in ROWS if _section(row) == title]
+        lines += ["", f"## {title}", "", head, rule]
+        for row in rows:
+            cells = " | ".join(_cell(row, index) for index in range(len(USERS)))
+            lines.append(f"| `{row.method} {PREFIX}{row.path}` | {row.object} | {cells} |")
+    cells = sum(len(row.levels) for row in ROWS) * len(USERS)
+    routes = len({(row.method, row.route) for row in ROWS})
+    lines += ["", f"{routes} routes in {len(ROWS)} rows, {len(USERS)} users, {cells} cells.", ""]
+    return "\n".join(lines)
