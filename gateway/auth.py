@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from argon2 import PasswordHasher
@@ -16,8 +17,14 @@ ISSUER = "sarabun"
 AUDIENCE = "sarabun-api"
 
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps the answer time the same either way.
-_DUMMY_HASH = _hasher.hash("not-a-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this when the user does not exist keeps the answer time the same either way. Made on
+    first use: each Argon2 hash takes its full memory cost, which an idle process need not carry."""
+    return _hasher.hash("not-a-password")
+
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -28,7 +35,7 @@ def hash_password(password: str) -> str:
 
 def password_matches(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

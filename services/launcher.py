@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
 import sys
@@ -20,11 +21,6 @@ import sys
 import httpx
 from pydantic import ValidationError
 
-from gateway import bootstrap as gateway
-from services.audit import bootstrap as audit
-from services.intake import bootstrap as intake
-from services.routing import bootstrap as routing
-from services.storage import bootstrap as storage
 from shared.bus import Bus, connect_bus
 from shared.runtime import ServiceRuntime
 from shared.settings import SERVICE_PORTS, Settings
@@ -33,8 +29,19 @@ from shared.web import setup_logging
 
 log = logging.getLogger("sarabun.launcher")
 
-SERVICE_BUILDERS = {"intake": intake.build, "routing": routing.build, "storage": storage.build, "audit": audit.build}
-NAMES = ("gateway", *SERVICE_BUILDERS)
+# Imported only when built, so a process serving one service loads only that service's libraries.
+BOOTSTRAPS = {
+    "gateway": "gateway.bootstrap",
+    "intake": "services.intake.bootstrap",
+    "routing": "services.routing.bootstrap",
+    "storage": "services.storage.bootstrap",
+    "audit": "services.audit.bootstrap",
+}
+NAMES = tuple(BOOTSTRAPS)
+
+
+def bootstrap(name: str):
+    return importlib.import_module(BOOTSTRAPS[name])
 
 
 def _bus(settings: Settings) -> Bus:
@@ -49,12 +56,12 @@ class Deployment:
     def __init__(self, settings: Settings, names: tuple[str, ...]):
         self.settings = settings
         self.bus = _bus(settings)
-        self.services = {name: SERVICE_BUILDERS[name](settings, self.bus) for name in names if name != "gateway"}
+        self.services = {name: bootstrap(name).build(settings, self.bus) for name in names if name != "gateway"}
         self.gateway: ServiceRuntime | None = None
         if "gateway" in names:
             # In one process the gateway reaches the services through their ASGI apps, still over HTTP.
             transports = {n: httpx.ASGITransport(app=rt.app) for n, rt in self.services.items()} or None
-            self.gateway = gateway.build(settings, self.bus, transports)
+            self.gateway = bootstrap("gateway").build(settings, self.bus, transports)
 
     @property
     def runtimes(self) -> list[ServiceRuntime]:
@@ -105,7 +112,7 @@ async def _seed(settings: Settings, demo: bool) -> None:
     await seed_groups(deployment.services["routing"].db)
     if demo:
         await upgrade(deployment.gateway.db, deployment.gateway.migrations)
-        await gateway.seed_users(deployment.gateway.db, settings.demo_password)
+        await bootstrap("gateway").seed_users(deployment.gateway.db, settings.demo_password)
     for runtime in deployment.runtimes:
         await runtime.stop()
 
