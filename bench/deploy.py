@@ -21,7 +21,7 @@ import httpx
 from shared.objectstore import open_store
 from shared.topology import QUEUES, dead_letter_queue, retry_queue
 
-VHOST = "sarabun-bench"
+VHOST = os.environ.get("SARABUN_BENCH_VHOST", "sarabun-bench")
 AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 POSTGRES_ADMIN_URL = os.environ.get("SARABUN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SERVICES = ("intake", "routing", "storage", "audit")
@@ -80,6 +80,8 @@ class Infra:
         self.ports = {name: free_port() for name in (*SERVICES, "gateway")}
         self.processes: dict[str, subprocess.Popen] = {}
         self.db_created = False
+        # The deployment's upload limit: high enough for the bench's largest upload.
+        self.max_upload_bytes = 2 * 1024**3
 
     @property
     def gateway_url(self) -> str:
@@ -130,12 +132,16 @@ class Infra:
             "SARABUN_ROUTING_URL": f"http://127.0.0.1:{self.ports['routing']}",
             "SARABUN_STORAGE_URL_INTERNAL": f"http://127.0.0.1:{self.ports['storage']}",
             "SARABUN_AUDIT_URL": f"http://127.0.0.1:{self.ports['audit']}",
+            "SARABUN_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
         }
         for name in (*SERVICES, "gateway"):  # the gateway last, as up-local does
             args = [sys.executable, "-m", "services.launcher", "serve", name, "--port", str(self.ports[name])]
             self._spawn(name, args, env)
         for name in (*SERVICES, "gateway"):
             await self._wait_http(f"http://127.0.0.1:{self.ports[name]}/readyz", name, within)
+
+    def pids(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self.processes.items() if process.poll() is None}
 
     async def _wait_http(self, url: str, name: str, within: float, path_ok=lambda s: s == 200) -> None:
         deadline = time.monotonic() + within

@@ -240,7 +240,7 @@ async def add_synthetic_units(pg: asyncpg.Connection, count: int) -> tuple[uuid.
     return group, ids
 
 
-async def fanout(api, pg, sender, group_id, unit_ids, limit_seconds, max_direct=1000) -> dict:
+async def fanout(api, pg, sender, group_id, unit_ids, limit_seconds, max_direct=10_000) -> dict:
     """A circular to every synthetic unit through the recipient group; time from the POST until every
     delivery is delivered. If the API refuses that many recipients, the largest count it accepts instead."""
     body = {
@@ -299,3 +299,21 @@ async def fanout(api, pg, sender, group_id, unit_ids, limit_seconds, max_direct=
         "audited_seconds": audited_seconds if audited >= expected else None,
         "letter_id": str(letter_id),
     }
+
+
+async def settle(pg: asyncpg.Connection, quiet_s: float = 3.0, limit_s: float = 180.0) -> dict:
+    """Waits until the deployment has caught up with what earlier phases sent (no new delivery and no new
+    audit leaf for `quiet_s`), so that a backlog is not measured as part of the next phase."""
+    started = time.monotonic()
+    last, still_since = None, time.monotonic()
+    while time.monotonic() - started < limit_s:
+        now = (
+            await pg.fetchval("SELECT count(*) FROM routing.deliveries"),
+            await pg.fetchval("SELECT coalesce(max(size), 0) FROM audit.log_state"),
+        )
+        if now != last:
+            last, still_since = now, time.monotonic()
+        elif time.monotonic() - still_since >= quiet_s:
+            return {"seconds": time.monotonic() - started, "settled": True}
+        await asyncio.sleep(0.5)
+    return {"seconds": time.monotonic() - started, "settled": False}

@@ -60,7 +60,7 @@ class SendLetterRequest(BaseModel):
     type: LetterType
     subject: Annotated[Text, Field(min_length=1, max_length=1000)]
     body: Annotated[Text, Field(max_length=100_000)] = ""
-    recipient_org_ids: Annotated[list[uuid.UUID], Field(max_length=1000)] = []
+    recipient_org_ids: Annotated[list[uuid.UUID], Field(max_length=10_000)] = []
     # Groups expand to their member units (the sender's own unit left out); duplicates collapse.
     recipient_group_ids: Annotated[list[uuid.UUID], Field(max_length=50)] = []
     circular: bool = False
@@ -119,7 +119,7 @@ class RecallRequest(BaseModel):
     """Without recipient_org_ids, every recipient that has not registered the letter."""
 
     model_config = ConfigDict(extra="forbid")
-    recipient_org_ids: Annotated[list[uuid.UUID] | None, Field(min_length=1, max_length=1000)] = None
+    recipient_org_ids: Annotated[list[uuid.UUID] | None, Field(min_length=1, max_length=10_000)] = None
 
 
 # Decisions a superior writes on a letter (เกษียนสั่งการ).

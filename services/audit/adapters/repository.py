@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -133,7 +133,9 @@ class LogRepository:
         """The stored hashes of the given complete subtrees, in one query (a proof needs about 2 log n)."""
         if not keys:
             return {}
-        wanted = or_(*(and_(nodes.c.level == level, NODE_INDEX == index) for level, index in keys))
+        # One expanding IN of (level, index) pairs: the statement is compiled once and cached, where an OR of
+        # 2 log n comparisons was built and compiled anew for every proof (most of a proof's CPU time).
+        wanted = tuple_(nodes.c.level, NODE_INDEX).in_(sorted(keys))
         rows = (await self.session.execute(select(nodes.c.level, NODE_INDEX, nodes.c.hash).where(wanted))).all()
         return {(level, index): value for level, index, value in rows}
 

@@ -97,10 +97,22 @@ class LetterRepository:
             query = query.where(tuple_(letters.c.sent_at, letters.c.id) < tuple_(*after))
         query = query.order_by(letters.c.sent_at.desc(), letters.c.id.desc()).limit(limit)
         rows = (await self.session.execute(query)).mappings().all()
-        result = []
-        for row in rows:
-            result.append({**row, "deliveries": await self.deliveries_of(row["id"], org_id, org_id)})
-        return result
+        # The sender sees every recipient: one query for the whole page, not one per letter.
+        found = await self._recipients_of([row["id"] for row in rows])
+        return [{**row, "deliveries": found.get(row["id"], [])} for row in rows]
+
+    async def _recipients_of(self, letter_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:
+        if not letter_ids:
+            return {}
+        query = (
+            select(recipients.c.letter_id, recipients.c.delivery_id, recipients.c.recipient_org_id)
+            .where(recipients.c.letter_id.in_(letter_ids))
+            .order_by(recipients.c.letter_id, recipients.c.position)
+        )
+        found: dict[uuid.UUID, list[dict]] = {}
+        for r in await self.session.execute(query):
+            found.setdefault(r.letter_id, []).append({"id": r.delivery_id, "recipient_org_id": r.recipient_org_id})
+        return found
 
     async def find_idempotent(self, org_id: uuid.UUID, key: str) -> tuple[str, uuid.UUID] | None:
         row = (
