@@ -6,11 +6,14 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from gateway import policy
 from gateway.auth import CurrentUser
+from gateway.clients import Services
 from gateway.deps import ServicesDep
+from shared.principal import Principal
 from shared.problems import UPSTREAM, Problem, problem_responses
 
 router = APIRouter(tags=["attachments"])
@@ -29,6 +32,18 @@ UPLOAD_BODY = {
         },
     }
 }
+
+
+class AttachmentMeta(BaseModel):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    flags: list[str]  # risky PDF features found on upload: encrypted, script, ...
+    pages: int | None  # a PDF's page count; None for other files and PDFs that could not be read
+
+
 PASSED_HEADERS = (
     "content-type",
     "content-length",
@@ -65,10 +80,38 @@ async def upload(request: Request, who: CurrentUser, services: ServicesDep):
     responses=problem_responses(401, 403, 404, 422, *UPSTREAM),
 )
 async def download(attachment_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
+    return await attachment_content(services, who, attachment_id)
+
+
+async def attachment_content(services: Services, who: Principal, attachment_id: uuid.UUID) -> StreamingResponse:
+    """The attachment's bytes as storage streams them; the web pages' download uses this too, so both make the
+    same checks and send the same headers."""
     policy.require(who, "attachment.read")
-    upstream = await services.open_stream("storage", f"/objects/{attachment_id}/content", who)
+    return await _streamed(services, who, f"/objects/{attachment_id}/content")
+
+
+async def stamped_content(services: Services, who: Principal, delivery_id: uuid.UUID) -> StreamingResponse:
+    policy.require(who, "attachment.read")
+    return await _streamed(services, who, f"/stamped/{delivery_id}")
+
+
+async def _streamed(services: Services, who: Principal, path: str) -> StreamingResponse:
+    # Chunk by chunk from storage to the client: a large file is never held whole in the gateway.
+    upstream = await services.open_stream("storage", path, who)
     headers = {k: v for k, v in upstream.headers.items() if k.lower() in PASSED_HEADERS}
     return StreamingResponse(upstream.aiter_raw(), headers=headers, background=BackgroundTask(upstream.aclose))
+
+
+@router.get(
+    "/attachments/{attachment_id}/meta",
+    response_model=AttachmentMeta,
+    responses=problem_responses(401, 403, 404, 422, *UPSTREAM),
+)
+async def metadata(attachment_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
+    """Name, size, type, SHA-256, risky PDF features and page count, without the bytes; visible to exactly
+    those who may download the file (the uploader's unit, the letter's recipients, cleared users)."""
+    policy.require(who, "attachment.read")
+    return await services.json("storage", "GET", f"/objects/{attachment_id}", who)
 
 
 @router.get(
@@ -78,7 +121,4 @@ async def download(attachment_id: uuid.UUID, who: CurrentUser, services: Service
 )
 async def stamped(delivery_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
     """The received letter's PDF with the receiving unit's receipt stamp (ตรารับ), for that unit only."""
-    policy.require(who, "attachment.read")
-    upstream = await services.open_stream("storage", f"/stamped/{delivery_id}", who)
-    headers = {k: v for k, v in upstream.headers.items() if k.lower() in PASSED_HEADERS}
-    return StreamingResponse(upstream.aiter_raw(), headers=headers, background=BackgroundTask(upstream.aclose))
+    return await stamped_content(services, who, delivery_id)

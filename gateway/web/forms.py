@@ -25,7 +25,7 @@ TEXT_FIELDS = (
     "enclosures",
     "idempotency_key",
 )
-LIST_FIELDS = ("recipient_org_ids", "recipient_group_ids", "attachment_ids", "attachment_names")
+LIST_FIELDS = ("recipient_org_ids", "recipient_group_ids", "cc_org_ids", "attachment_ids", "attachment_names")
 DEFAULTS = {
     "type": "external",
     "urgency": "normal",
@@ -79,6 +79,7 @@ def letter_request(values: dict) -> dict:
         "circular": values["circular"],
         "recipient_org_ids": values["recipient_org_ids"],
         "recipient_group_ids": values["recipient_group_ids"],
+        "cc_org_ids": values["cc_org_ids"],  # สำเนาส่ง
         "attachment_ids": values["attachment_ids"],
         "references": [{"doc_no": line} for line in _lines(values["references"])],
         "enclosures": _lines(values["enclosures"]),

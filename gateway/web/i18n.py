@@ -31,7 +31,10 @@ TH: dict[str, str] = {
     "inbox.any": "ทั้งหมด",
     "inbox.from_date": "ตั้งแต่วันที่",
     "inbox.to_date": "ถึงวันที่",
-    "inbox.apply": "ค้นหา",
+    "inbox.apply": "ค้นหาหนังสือ",
+    "inbox.hint": (
+        "หนังสือที่ส่งถึงหน่วยงานของท่าน เรื่องด่วนอยู่บนสุด: กด “ลงรับหนังสือ” เพื่อออกเลขรับ หรือกดเลขที่หนังสือเพื่ออ่าน ส่งต่อ หรือคืนเรื่อง"
+    ),
     "inbox.clear": "ล้างตัวกรอง",
     "inbox.count": "พบ {n} รายการ",
     "inbox.empty": "ไม่มีหนังสือตามเงื่อนไขนี้",
@@ -50,11 +53,23 @@ TH: dict[str, str] = {
     "col.org": "หน่วยงาน",
     "col.receive_no": "เลขรับ",
     "col.index": "ลำดับในบันทึก",
-    "act.receive": "ลงรับ",
-    "act.return": "คืนเรื่อง",
-    "act.reject": "ปฏิเสธ",
-    "act.forward": "ส่งต่อ",
-    "act.more": "การดำเนินการอื่น",
+    "act.receive": "ลงรับหนังสือ",
+    "act.return": "คืนเรื่องให้ผู้ส่ง",
+    "act.reject": "ปฏิเสธไม่รับหนังสือ",
+    "act.forward": "ส่งต่อหนังสือ",
+    "act.more_delivered": "คืนเรื่องหรือปฏิเสธ",
+    "act.more_received": "ส่งต่อหรือคืนเรื่อง",
+    "act.recall": "เรียกคืน",
+    "act.recall_help": "เรียกคืนได้เฉพาะเมื่อหน่วยงานนี้ยังไม่ลงรับ หนังสือจะออกจากกล่องหนังสือเข้าของหน่วยงานนั้น",
+    "act.recall_confirm": "ยืนยันการเรียกคืนหนังสือจาก{org}",
+    "act.recall_from": "เรียกคืนหนังสือจาก{org}",
+    "act.cancel": "ยกเลิกหนังสือฉบับนี้",
+    "act.cancel_help": (
+        "ยกเลิกได้เฉพาะเมื่อยังไม่มีหน่วยงานใดลงรับ ผู้รับทุกรายจะไม่เห็นหนังสือนี้อีก เลขที่หนังสือยังคงอยู่ในทะเบียนหนังสือส่งโดยหมายเหตุว่ายกเลิก"
+    ),
+    "act.cancel_confirm": "ยืนยันการยกเลิกหนังสือที่ {doc_no}",
+    "act.cancel_letter": "ยกเลิกหนังสือ",
+    "confirm.needed": "กรุณาทำเครื่องหมายในช่องยืนยันก่อน แล้วลองใหม่อีกครั้ง",
     "act.reason": "เหตุผล",
     "act.note": "หมายเหตุ",
     "act.forward_to": "ส่งต่อถึง",
@@ -64,6 +79,9 @@ TH: dict[str, str] = {
     "act.forwarded": "ส่งต่อแล้ว",
     "act.annotated": "บันทึกเกษียนแล้ว",
     "compose.title": "ร่างและส่งหนังสือ",
+    "compose.hint": ("กรอกเรื่องและข้อความ เลือกผู้รับ แนบไฟล์ถ้ามี แล้วกด “ลงทะเบียนส่งและส่งหนังสือ” ระบบจะออกเลขที่หนังสือให้เอง"),
+    "compose.cc": "สำเนาส่ง (ถ้ามี)",
+    "compose.cc_help": "หน่วยงานที่ได้รับสำเนาจะได้รับหนังสือในกล่องหนังสือเข้าเช่นเดียวกับผู้รับ",
     "compose.type": "ชนิดของหนังสือ",
     "compose.sub_kind": "ประเภทย่อย",
     "compose.sub_kind_none": "— ไม่มี —",
@@ -85,7 +103,7 @@ TH: dict[str, str] = {
     "compose.enclosures": "สิ่งที่ส่งมาด้วย (บรรทัดละหนึ่งรายการ)",
     "compose.attachments": "ไฟล์แนบ",
     "compose.drop": "ลากไฟล์มาวางที่นี่ หรือกดเพื่อเลือกไฟล์ (PDF, รูปภาพ, เอกสารสำนักงาน ไม่เกิน {mb} MB)",
-    "compose.remove": "นำออก",
+    "compose.remove": "นำไฟล์นี้ออก",
     "compose.send": "ลงทะเบียนส่งและส่งหนังสือ",
     "compose.sending": "กำลังส่ง…",
     "compose.errors": "ยังส่งหนังสือไม่ได้ กรุณาแก้ไขรายการต่อไปนี้",
@@ -99,6 +117,9 @@ TH: dict[str, str] = {
     "letter.from": "จาก",
     "letter.attachments": "ไฟล์แนบ",
     "letter.attachment": "ไฟล์แนบที่ {n}",
+    "letter.pages": "{n} หน้า",
+    "letter.cc": "สำเนาส่ง",
+    "letter.cancelled_because": "ยกเลิกหนังสือแล้ว เหตุผล: {reason}",
     "letter.stamped": "ฉบับประทับตรารับ",
     "letter.no_attachments": "ไม่มีไฟล์แนบ",
     "letter.recipients": "ผู้รับ",
@@ -122,7 +143,7 @@ TH: dict[str, str] = {
     "register.receive": "ทะเบียนหนังสือรับ",
     "register.year": "ปี พ.ศ.",
     "register.org": "หน่วยงาน",
-    "register.show": "แสดง",
+    "register.show": "แสดงทะเบียน",
     "register.print": "พิมพ์ทะเบียน",
     "register.csv": "ดาวน์โหลด CSV",
     "register.empty": "ยังไม่มีรายการในทะเบียนปีนี้",
@@ -152,12 +173,15 @@ TH: dict[str, str] = {
     "followup.letters": "หนังสือที่ส่ง",
     "followup.copies": "ฉบับที่ส่งถึงผู้รับ",
     "followup.files": "ไฟล์แนบ",
-    "followup.pages_note": "จำนวนหน้ากระดาษยังไม่มีใน API จึงแสดงเป็นจำนวนฉบับและไฟล์แนบ",
+    "followup.pages": "หน้าที่ส่ง",
+    "followup.paper_saved": "กระดาษที่ประหยัดได้ (หน้า)",
+    "followup.pages_note": ("นับหน้าของไฟล์ PDF ที่แนบ กระดาษที่ประหยัดได้คือจำนวนหน้าของแต่ละฉบับคูณจำนวนผู้รับ ไฟล์ที่ไม่ใช่ PDF ไม่นับหน้า"),
     "followup.registered": "ลงรับแล้ว",
     "audit.title": "ตรวจสอบประวัติหนังสือ",
     "audit.by_letter": "ดูประวัติหนังสือ",
     "audit.letter_id": "รหัสหนังสือ (letter id)",
-    "audit.open": "เปิดประวัติ",
+    "audit.open": "เปิดประวัติหนังสือ",
+    "audit.apply": "ค้นหาเหตุการณ์",
     "audit.search": "ค้นหาเหตุการณ์ของหน่วยงาน",
     "audit.org": "หน่วยงาน",
     "audit.type": "ประเภทเหตุการณ์",
@@ -189,6 +213,8 @@ TH: dict[str, str] = {
     "notice.rejected": "ปฏิเสธแล้ว",
     "notice.forwarded": "ส่งต่อแล้ว",
     "notice.annotated": "บันทึกเกษียนแล้ว",
+    "notice.recalled": "เรียกคืนหนังสือแล้ว",
+    "notice.cancelled": "ยกเลิกหนังสือแล้ว เลขที่หนังสือยังคงอยู่ในทะเบียนหนังสือส่ง",
     "home.none": "บทบาทของท่านไม่มีหน้าจอในระบบนี้",
     "field.required": "กรุณากรอกช่องนี้",
     "field.invalid": "ข้อมูลในช่องนี้ไม่ถูกต้อง",
@@ -226,7 +252,11 @@ EN: dict[str, str] = {
     "inbox.any": "All",
     "inbox.from_date": "From date",
     "inbox.to_date": "To date",
-    "inbox.apply": "Search",
+    "inbox.apply": "Search letters",
+    "inbox.hint": (
+        "Letters sent to your agency, most urgent first: press “Register letter” to give one a receive number,"
+        " or open its number to read, forward or return it"
+    ),
     "inbox.clear": "Clear filters",
     "inbox.count": "{n} letters",
     "inbox.empty": "No letters match",
@@ -245,11 +275,24 @@ EN: dict[str, str] = {
     "col.org": "Agency",
     "col.receive_no": "Receive no.",
     "col.index": "Log index",
-    "act.receive": "Register",
-    "act.return": "Return",
-    "act.reject": "Reject",
-    "act.forward": "Forward",
-    "act.more": "More actions",
+    "act.receive": "Register letter",
+    "act.return": "Return to sender",
+    "act.reject": "Reject letter",
+    "act.forward": "Forward letter",
+    "act.more_delivered": "Return or reject",
+    "act.more_received": "Forward or return",
+    "act.recall": "Recall",
+    "act.recall_help": "Only while this agency has not registered it; the letter leaves that agency's inbox",
+    "act.recall_confirm": "I confirm recalling the letter from {org}",
+    "act.recall_from": "Recall the letter from {org}",
+    "act.cancel": "Cancel this letter",
+    "act.cancel_help": (
+        "Only while no agency has registered it. No recipient will see it any more; its number stays in the"
+        " send register, marked cancelled"
+    ),
+    "act.cancel_confirm": "I confirm cancelling letter {doc_no}",
+    "act.cancel_letter": "Cancel the letter",
+    "confirm.needed": "Please tick the confirmation box first, then try again",
     "act.reason": "Reason",
     "act.note": "Note",
     "act.forward_to": "Forward to",
@@ -259,6 +302,12 @@ EN: dict[str, str] = {
     "act.forwarded": "Forwarded",
     "act.annotated": "Annotation saved",
     "compose.title": "Compose and send",
+    "compose.hint": (
+        "Fill in the subject and text, choose the recipients, attach files if any, then press “Register and send”;"
+        " the letter's number is given for you"
+    ),
+    "compose.cc": "Copies to (optional)",
+    "compose.cc_help": "Agencies sent a copy receive the letter in their inbox as the recipients do",
     "compose.type": "Letter type",
     "compose.sub_kind": "Sub-kind",
     "compose.sub_kind_none": "— none —",
@@ -280,7 +329,7 @@ EN: dict[str, str] = {
     "compose.enclosures": "Enclosures (one a line)",
     "compose.attachments": "Attachments",
     "compose.drop": "Drop files here or press to choose (PDF, images, office documents, up to {mb} MB)",
-    "compose.remove": "Remove",
+    "compose.remove": "Remove this file",
     "compose.send": "Register and send",
     "compose.sending": "Sending…",
     "compose.errors": "The letter was not sent; please correct the following",
@@ -294,6 +343,9 @@ EN: dict[str, str] = {
     "letter.from": "From",
     "letter.attachments": "Attachments",
     "letter.attachment": "Attachment {n}",
+    "letter.pages": "{n} page(s)",
+    "letter.cc": "Copies to",
+    "letter.cancelled_because": "Letter cancelled: {reason}",
     "letter.stamped": "Copy with receipt stamp",
     "letter.no_attachments": "No attachments",
     "letter.recipients": "Recipients",
@@ -317,7 +369,7 @@ EN: dict[str, str] = {
     "register.receive": "Receive register",
     "register.year": "Year (B.E.)",
     "register.org": "Agency",
-    "register.show": "Show",
+    "register.show": "Show register",
     "register.print": "Print register",
     "register.csv": "Download CSV",
     "register.empty": "No entries this year",
@@ -347,12 +399,18 @@ EN: dict[str, str] = {
     "followup.letters": "Letters sent",
     "followup.copies": "Copies delivered",
     "followup.files": "Attachments",
-    "followup.pages_note": "Page counts are not in the API yet, so copies and attachments are shown",
+    "followup.pages": "Pages sent",
+    "followup.paper_saved": "Paper saved (pages)",
+    "followup.pages_note": (
+        "Pages of attached PDF files; paper saved is each letter's pages times its recipients."
+        " Files other than PDF are not counted"
+    ),
     "followup.registered": "Registered",
     "audit.title": "Audit",
     "audit.by_letter": "A letter's history",
     "audit.letter_id": "Letter id",
-    "audit.open": "Open history",
+    "audit.open": "Open the letter's history",
+    "audit.apply": "Search events",
     "audit.search": "Search an agency's events",
     "audit.org": "Agency",
     "audit.type": "Event type",
@@ -384,6 +442,8 @@ EN: dict[str, str] = {
     "notice.rejected": "Rejected",
     "notice.forwarded": "Forwarded",
     "notice.annotated": "Annotation saved",
+    "notice.recalled": "Letter recalled",
+    "notice.cancelled": "Letter cancelled; its number stays in the send register",
     "home.none": "Your role has no screens here",
     "field.required": "Required",
     "field.invalid": "This value is not valid",
@@ -498,3 +558,18 @@ def labeller(lang: str):
         return names[column] if names else str(value or "")
 
     return label
+
+
+def file_size(size: int | None, lang: str) -> str:
+    """1234567 -> "1.2 MB": the units a clerk knows from the file manager, in steps of 1024."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} {'bytes' if lang == 'en' else 'ไบต์'}"
+    value = float(size)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            break
+    shown = f"{value:.1f}".removesuffix(".0")
+    return f"{shown} {unit}"

@@ -55,6 +55,7 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
         label=i18n.labeller(lang),
         dt=lambda value: dates.date_time(value, lang),
         day=lambda value: dates.short_date(value, lang),
+        file_size=lambda size: i18n.file_size(size, lang),
         csrf=session.csrf_token(request),
         here=session.here(request),
         **context,

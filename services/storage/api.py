@@ -41,6 +41,7 @@ def _view(attachment: dict) -> dict:
         "size": attachment["size"],
         "sha256": attachment["sha256"],
         "flags": attachment.get("flags") or [],
+        "pages": attachment.get("pages"),
     }
 
 

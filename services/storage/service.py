@@ -35,6 +35,7 @@ from services.storage.domain.attachments import (
     storage_key,
 )
 from services.storage.domain.clearance import Classification, is_classified
+from services.storage.domain.pages import page_count
 from services.storage.domain.stamp import ReceiptStamp, StampError, stamp_pdf
 from services.storage.domain.upload import FormUpload
 from shared import thai
@@ -90,6 +91,7 @@ async def store_attachment(
             upload = await _receive(body, content_type, policy.max_bytes, spool)
             detected = await _detect(upload.head, spool)
             flags = await asyncio.to_thread(_flags, spool) if detected == PDF else []
+            pages = await asyncio.to_thread(page_count, spool) if detected == PDF else None
             await _put(store, key, spool, upload.size, detected)
     except UploadRefused as refused:
         raise Problem(refused.status, refused.message) from None
@@ -101,6 +103,7 @@ async def store_attachment(
         "size": upload.size,
         "sha256": upload.sha256,
         "flags": flags,
+        "pages": pages,
         "storage_key": key,
         "created_by": who.user,
         "created_at": thai.now(),

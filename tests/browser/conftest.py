@@ -42,9 +42,10 @@ def _command() -> list[str]:
     return [str(script), "run"] if script.exists() else [sys.executable, "-m", "services.launcher", "run"]
 
 
-@pytest.fixture(scope="session")
+# Per module: each module's letters are numbered and received from 1, whatever the other modules sent.
+@pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
-    """The base URL of a fresh embedded deployment, stopped after the session."""
+    """The base URL of a fresh embedded deployment, stopped after the module."""
     data = tmp_path_factory.mktemp("sarabun-web")
     port = _free_port()
     env = {**os.environ, "SARABUN_DEMO": "1", "SARABUN_DATA_DIR": str(data), "SARABUN_PORT": str(port)}

@@ -3,13 +3,16 @@ that verifies the timeline against the signed log in the browser (static/verify.
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gateway.web import i18n
-from gateway.web.pages.common import directory, names, whoami
+from gateway.web.client import Api, ApiError
+from gateway.web.pages.common import directory, is_auditor, names, whoami
 from gateway.web.render import WebRoute, api, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -68,6 +71,32 @@ async def audit_letter(request: Request, letter_id: uuid.UUID) -> Response:
         names=names(orgs),
         letter_id=str(letter_id),
         history=history,
-        doc_no=next((e.get("doc_no") for e in history["events"] if e.get("doc_no")), ""),
+        doc_no=await letter_number(client, me, letter_id, history["events"]),
         active="audit",
     )
+
+
+async def letter_number(client: Api, me: dict, letter_id: uuid.UUID, events: list[dict]) -> str:
+    """The letter's number (ที่). The history lists events without it, so an auditor reads it from the log entry
+    of `letter.sent` itself, the record the timeline is verified against; a clerk, who may not read the log's
+    entries, from the letter. Empty while the log has not caught up."""
+    try:
+        if not is_auditor(me):
+            return (await client.get(f"/letters/{letter_id}")).get("doc_no") or ""
+        sent = next((e for e in events if e["type"] == "letter.sent"), None)
+        if sent is None:
+            return ""
+        page = await client.get("/audit/entries", start=sent["index"], end=sent["index"] + 1)
+    except ApiError:
+        return ""
+    return _doc_no_of(page, sent["index"])
+
+
+def _doc_no_of(page: list[dict], index: int) -> str:
+    entry = next((item["entry"] for item in page if item["index"] == index), None)
+    if entry is None:
+        return ""
+    try:
+        return str(json.loads(base64.b64decode(entry)).get("doc_no") or "")
+    except (ValueError, TypeError):
+        return ""

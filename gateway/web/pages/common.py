@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gateway.web.client import Api
+import asyncio
+
+from gateway.web.client import Api, ApiError
 
 
 async def whoami(api: Api) -> dict:
@@ -31,3 +33,23 @@ def home_of(me: dict) -> str:
     if is_auditor(me):
         return "/audit"
     return "/me"
+
+
+# How many metadata questions a page asks the API at once: enough to be quick, few enough to share the workers.
+AT_ONCE = 8
+
+
+async def attachment_meta(api: Api, ids: list[str]) -> dict[str, dict | None]:
+    """{attachment id: its metadata}, None for one the API does not show (yet): a recipient may open the letter
+    a moment before storage has heard that it may read the files."""
+    gate = asyncio.Semaphore(AT_ONCE)
+
+    async def one(attachment_id: str) -> dict | None:
+        async with gate:
+            try:
+                return await api.get(f"/attachments/{attachment_id}/meta")
+            except ApiError:
+                return None
+
+    unique = list(dict.fromkeys(ids))
+    return dict(zip(unique, await asyncio.gather(*(one(i) for i in unique)), strict=True))

@@ -1,17 +1,28 @@
 """Downloads and the few API calls the pages' scripts make. The token stays in its HttpOnly cookie: these
-routes add it on the way to the public API and pass the answer back unchanged (status, body, file name)."""
+routes add it on the way to the public API and pass the answer back unchanged (status, body, file name).
+Attachments and stamped copies are streamed by the API's own download code instead, chunk by chunk."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from gateway import denials
+from gateway.api.attachments import attachment_content, stamped_content
+from gateway.auth import read_token
+from gateway.clients import Services
+from gateway.policy import Denied
 from gateway.web import session
-from gateway.web.client import SignInNeeded
+from gateway.web.client import ApiError, SignInNeeded
 from gateway.web.render import CsrfRefused, WebRoute, api
+from shared import thai
+from shared.contracts import RequestDenied
+from shared.principal import Principal
+from shared.problems import Problem
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -38,12 +49,43 @@ async def _relay(request: Request, method: str, path: str, **kwargs) -> Response
 
 @router.get("/files/attachments/{attachment_id}")
 async def attachment(request: Request, attachment_id: uuid.UUID) -> Response:
-    return _passed(await api(request).request("GET", f"/attachments/{attachment_id}/content"))
+    return await _streamed(request, lambda services, who: attachment_content(services, who, attachment_id))
 
 
 @router.get("/files/stamped/{delivery_id}")
 async def stamped(request: Request, delivery_id: uuid.UUID) -> Response:
-    return _passed(await api(request).request("GET", f"/deliveries/{delivery_id}/stamped"))
+    return await _streamed(request, lambda services, who: stamped_content(services, who, delivery_id))
+
+
+async def _streamed(request: Request, download: Callable[[Services, Principal], Awaitable[Response]]) -> Response:
+    """A file streamed from storage by the API's own download code (same checks, same headers). The in-process
+    API client would hold the whole body before passing it on, so files do not take that way."""
+    who = _signed_in(request)
+    try:
+        return await download(request.app.state.services, who)
+    except Denied as denied:
+        await _record_denial(request, denied)
+        raise ApiError(denied.status, denied.body()) from None
+    except Problem as problem:
+        raise ApiError(problem.status, problem.body()) from None
+
+
+def _signed_in(request: Request) -> Principal:
+    """The session's user, checked as the API checks a bearer token."""
+    token = session.token(request)
+    if not token:
+        raise SignInNeeded()
+    try:
+        return read_token(token, request.app.state.settings.jwt_secret)
+    except Problem:
+        raise SignInNeeded() from None
+
+
+async def _record_denial(request: Request, denied: Denied) -> None:
+    # What gateway/denials.py does for the API's refusals by role, so the audit log sees this one too.
+    event = RequestDenied(action=denied.action, org_id=denied.who.org_id, denied_at=thai.now())
+    async with request.app.state.db.transaction() as unit:
+        await denials.record(unit, event, actor=denied.who.user)
 
 
 @router.get("/files/registers/{register}.csv")

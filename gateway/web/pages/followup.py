@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from gateway.web import dates
-from gateway.web.pages.common import directory, names, whoami
+from gateway.web.pages.common import attachment_meta, directory, names, whoami
 from gateway.web.render import WebRoute, api, render
 from shared import thai
 
@@ -28,6 +28,8 @@ async def follow_up(request: Request) -> Response:
     found = await client.get("/follow-up")
     sent = (await client.get("/outbox", limit=200))["items"]
     year = thai.buddhist_year()
+    this_year = sent_this_year(sent, year)
+    meta = await attachment_meta(client, [a for letter in this_year for a in letter["attachment_ids"]])
     return render(
         request,
         "followup.html",
@@ -36,7 +38,7 @@ async def follow_up(request: Request) -> Response:
         overdue=found["overdue"],
         circulars=unregistered_circulars(sent),
         bars=bars(minutes_to_register(sent), names(orgs)),
-        paperless=paperless(sent, year),
+        paperless=paperless(this_year, _pages_of(meta)),
         year=year,
         active="followup",
     )
@@ -77,10 +79,23 @@ def bars(minutes: dict[str, float], org_names: dict[str, str]) -> list[dict]:
     ]
 
 
-def paperless(letters: list[dict], year: int) -> dict:
-    this_year = [x for x in letters if x.get("register_year") == year and x["status"] != "cancelled"]
+def sent_this_year(letters: list[dict], year: int) -> list[dict]:
+    """Letters numbered in this year's send register that still went out (a cancelled one did not)."""
+    return [x for x in letters if x.get("register_year") == year and x["status"] != "cancelled"]
+
+
+def _pages_of(meta: dict[str, dict | None]) -> dict[str, int]:
+    return {attachment: (found or {}).get("pages") or 0 for attachment, found in meta.items()}
+
+
+def paperless(letters: list[dict], pages: dict[str, int]) -> dict:
+    """What went electronically instead of on paper: each letter's PDF pages once (`pages`), and once per
+    recipient (`paper_saved`), since on paper every recipient gets a printed copy."""
+    per_letter = [sum(pages.get(a, 0) for a in x["attachment_ids"]) for x in letters]
     return {
-        "letters": len(this_year),
-        "copies": sum(len(x["deliveries"]) for x in this_year),
-        "files": sum(len(x["attachment_ids"]) for x in this_year),
+        "letters": len(letters),
+        "copies": sum(len(x["deliveries"]) for x in letters),
+        "files": sum(len(x["attachment_ids"]) for x in letters),
+        "pages": sum(per_letter),
+        "paper_saved": sum(n * len(x["deliveries"]) for n, x in zip(per_letter, letters, strict=True)),
     }

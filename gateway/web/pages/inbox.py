@@ -18,7 +18,7 @@ from gateway.web.render import WebRoute, api, check_csrf, lang_of, render, wants
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 PAGE = 200
-NOTICES = ("received", "returned", "rejected", "forwarded", "annotated", "sent")
+NOTICES = ("received", "returned", "rejected", "forwarded", "annotated", "sent", "recalled", "cancelled")
 
 
 @router.get("/inbox")

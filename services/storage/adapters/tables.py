@@ -18,6 +18,7 @@ attachments = Table(
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("flags", JSON, nullable=True),  # risky PDF features found on upload: encrypted, script, ...
+    Column("pages", Integer, nullable=True),  # a PDF's page count, read on upload; None for other files
     Column("storage_key", String(200), nullable=False, unique=True),
     Column("created_by", String(100), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
