@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fuzz lint up-local down-local up down clean bench
+.PHONY: help install run test test-fuzz test-faults lint up-local down-local up down clean bench
 
 help:
 	@echo "make run         embedded mode, everything in one process (demo users seeded)"
 	@echo "make test        run the tests (PYTEST_ARGS='-k name' to select)"
 	@echo "make test-fuzz   only the hostile-input suite: schemathesis over the API and targeted cases"
+	@echo "make test-faults only the fault-injection suite: crashes, cut links, broker restart (PostgreSQL + RabbitMQ)"
 	@echo "make lint        ruff check + ruff format --check"
 	@echo "make up-local    distributed mode as local processes (PostgreSQL + RabbitMQ needed)"
 	@echo "make down-local  stop the local processes"
@@ -40,6 +41,11 @@ test: $(STAMP)
 # SARABUN_FUZZ_EXAMPLES raises the examples per operation and role (default 25) for a longer search.
 test-fuzz: $(STAMP)
 	$(BIN)/pytest -q tests/fuzz $(PYTEST_ARGS)
+
+# Kills and restarts service processes, cuts and stalls their links and restarts the local RabbitMQ node
+# (rabbitmqctl stop_app/start_app); a checker then finds no letter lost or duplicated.
+test-faults: $(STAMP)
+	$(BIN)/pytest -q tests/faults $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

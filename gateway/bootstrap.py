@@ -19,7 +19,7 @@ from gateway.clients import SERVICES, Services
 from shared.bus import Bus
 from shared.db import Database
 from shared.outbox import OutboxRelay
-from shared.runtime import ServiceRuntime
+from shared.runtime import ServiceRuntime, answer_unavailable
 from shared.seed import DEMO_USERS, org_id
 from shared.settings import Settings
 from shared.web import create_app
@@ -47,6 +47,7 @@ def build(
         api.include_router(module.router)
     app.include_router(api)
     denials.install(app)
+    answer_unavailable(app)  # the gateway's own database away: 503, as in the services
     web.mount(app)  # the web interface at /, a client of /api/v1
 
     async def seed_demo_users() -> None:

@@ -23,12 +23,14 @@ from sqlalchemy import (
     Uuid,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Envelope
 from shared.db import Database, UTCDateTime, insert_ignore
+from shared.faults import crash_point
 
 log = logging.getLogger("sarabun.outbox")
 
@@ -68,6 +70,15 @@ async def stage(session: AsyncSession, outbox: Table, envelope: Envelope) -> Non
     )
 
 
+async def stage_many(session: AsyncSession, outbox: Table, envelopes: list[Envelope]) -> None:
+    """`stage` for many events in one statement (a circular's thousands of deliveries)."""
+    if not envelopes:
+        return
+    now = datetime.now(UTC)
+    rows = [{"id": e.id, "type": e.type, "body": e.model_dump_json(), "created_at": now} for e in envelopes]
+    await session.execute(insert(outbox), rows)
+
+
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
 
@@ -83,6 +94,7 @@ def once(db: Database, inbox: Table, consumer: str, handler: Handler) -> Callabl
                 CONSUMED.labels(consumer, "duplicate").inc()
                 return
             await handler(session, envelope)
+        crash_point("consumer.after_commit")  # effects committed, message not yet acked: redelivered
         CONSUMED.labels(consumer, "ok").inc()
 
     return handle
@@ -92,9 +104,18 @@ class OutboxRelay:
     """Publishes committed outbox rows in order. Several replicas may run: rows are claimed with
     FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite has a single writer)."""
 
-    def __init__(self, db: Database, outbox: Table, bus, service: str, poll_seconds: float = 1.0, batch: int = 100):
+    def __init__(
+        self,
+        db: Database,
+        outbox: Table,
+        bus,
+        service: str,
+        poll_seconds: float = 1.0,
+        batch: int = 100,
+        claim_timeout: float = 60.0,
+    ):
         self.db, self.outbox, self.bus, self.service = db, outbox, bus, service
-        self.poll_seconds, self.batch = poll_seconds, batch
+        self.poll_seconds, self.batch, self.claim_timeout = poll_seconds, batch, claim_timeout
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         db.on_commit(self._wake.set)
@@ -132,6 +153,11 @@ class OutboxRelay:
         """Publishes one batch; returns how many rows were sent."""
         t = self.outbox
         async with self.db.transaction(notify=False) as session:
+            if not self.db.is_sqlite:
+                # A claim whose client is gone without a word (host lost, network cut) would keep its rows
+                # locked, and every relay skips locked rows: the server ends such a transaction instead.
+                ms = int(self.claim_timeout * 1000)
+                await session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {ms}"))
             claim = (
                 select(t.c.seq, t.c.body)
                 .where(t.c.sent_at.is_(None))
@@ -142,6 +168,7 @@ class OutboxRelay:
             rows = (await session.execute(claim)).all()
             for row in rows:
                 await self.bus.publish(Envelope.model_validate_json(row.body))
+                crash_point("relay.after_publish")  # published, not yet marked sent: published again
                 await session.execute(update(t).where(t.c.seq == row.seq).values(sent_at=datetime.now(UTC)))
                 PUBLISHED.labels(self.service).inc()
         return len(rows)

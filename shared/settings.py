@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = 100 * 1024 * 1024
     outbox_poll_seconds: float = 1.0
+    # An outbox row unsent or a message dead-lettered for longer than this is flagged by the reconciler
+    # (sarabun_reconciler_stuck_total) and the row republished.
+    stuck_after_seconds: float = 60.0
     consumer_max_attempts: int = 5
     consumer_retry_seconds: float = 2.0  # embedded bus; RabbitMQ uses topology.RETRY_DELAY_MS
     log_level: str = "INFO"

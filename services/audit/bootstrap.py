@@ -9,7 +9,7 @@ from services.audit.checkpoints import Checkpointer, CheckpointSettings, load_si
 from shared.bus import Bus
 from shared.db import Database
 from shared.objectstore import open_store
-from shared.runtime import ServiceRuntime
+from shared.runtime import ServiceRuntime, answer_unavailable
 from shared.settings import Settings
 from shared.web import create_app
 
@@ -26,6 +26,7 @@ def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRu
     app.state.service_secret = settings.service_secret
     app.state.checkpointer = checkpointer
     app.include_router(api.router)
+    answer_unavailable(app)
     # No outbox relay: the audit service publishes nothing, it only listens.
     return ServiceRuntime(
         name=NAME,
@@ -33,6 +34,7 @@ def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRu
         db=db,
         bus=bus,
         migrations=str(Path(__file__).parent / "migrations"),
+        stuck_after_seconds=settings.stuck_after_seconds,
         consumers=consumers.handlers(db, checkpointer.appended_one),
         startup=[checkpointer.start],
         shutdown=[checkpointer.stop],

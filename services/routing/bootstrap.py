@@ -30,6 +30,7 @@ def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRu
         db=db,
         bus=bus,
         migrations=str(Path(__file__).parent / "migrations"),
+        stuck_after_seconds=settings.stuck_after_seconds,
         relay=OutboxRelay(db, tables.outbox, bus, NAME, settings.outbox_poll_seconds),
         consumers=consumers(db),
         startup=[seed] if settings.demo else [],

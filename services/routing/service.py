@@ -40,7 +40,7 @@ from shared.contracts import (
 )
 from shared.counters import next_number
 from shared.db import Database
-from shared.outbox import stage
+from shared.outbox import stage, stage_many
 from shared.principal import CLEARANCE_ORDER, Principal
 from shared.problems import Problem, not_found
 from shared.registers import (
@@ -136,21 +136,23 @@ async def unknown_orgs(db: Database, ids: list[uuid.UUID]) -> list[uuid.UUID]:
 
 
 async def deliver(session, envelope: Envelope) -> None:
-    """`letter.sent` → one delivery per recipient, straight into its inbox (`delivery.delivered`)."""
+    """`letter.sent` → one delivery per recipient, straight into its inbox (`delivery.delivered`). A circular
+    to thousands of units is written in a few statements, not two per recipient."""
     letter = LetterSent.model_validate(envelope.data)
-    repo = DeliveryRepository(session)
     now = thai.now()
-    for ref in letter.deliveries:
-        row = _delivery_row(letter, ref.delivery_id, ref.recipient_org_id, now)
-        if await repo.add_if_missing(row):
-            event = DeliveryDelivered(
-                delivery_id=ref.delivery_id,
-                letter_id=letter.letter_id,
-                sender_org_id=letter.sender_org_id,
-                recipient_org_id=ref.recipient_org_id,
-                delivered_at=now,
-            )
-            await stage(session, tables.outbox, _envelope(event, ref.delivery_id, envelope, actor="system"))
+    rows = [_delivery_row(letter, ref.delivery_id, ref.recipient_org_id, now) for ref in letter.deliveries]
+    added = await DeliveryRepository(session).add_missing(rows)
+    events = [
+        DeliveryDelivered(
+            delivery_id=row["id"],
+            letter_id=letter.letter_id,
+            sender_org_id=letter.sender_org_id,
+            recipient_org_id=row["recipient_org_id"],
+            delivered_at=now,
+        )
+        for row in added
+    ]
+    await stage_many(session, tables.outbox, [_envelope(e, e.delivery_id, envelope, actor="system") for e in events])
 
 
 def _delivery_row(letter: LetterSent, delivery_id, recipient_org_id, now) -> dict:
@@ -313,7 +315,7 @@ async def forward(db: Database, delivery_id: uuid.UUID, recipient_org_ids: list[
         await stage(session, tables.outbox, _envelope(event, delivery_id, None, actor=who.user))
         for ref in refs:
             row = _forwarded_row(delivery, ref, who, note, now)
-            await repo.add_if_missing(row)
+            await repo.add_missing([row])
             delivered = DeliveryDelivered(
                 delivery_id=ref.delivery_id,
                 letter_id=row["letter_id"],

@@ -34,6 +34,7 @@ def build(settings: Settings, bus: Bus, db: Database | None = None, store: Objec
         db=db,
         bus=bus,
         migrations=str(Path(__file__).parent / "migrations"),
+        stuck_after_seconds=settings.stuck_after_seconds,
         relay=OutboxRelay(db, tables.outbox, bus, NAME, settings.outbox_poll_seconds),
         consumers=consumers.handlers(db, store),
         startup=[store.ensure, make_spool_dir],

@@ -9,6 +9,7 @@ import logging
 from shared.bus import MessageHandler
 from shared.contracts import Envelope
 from shared.topology import QUEUES, matches
+from shared.transient import transient
 
 log = logging.getLogger("sarabun.bus.memory")
 
@@ -55,13 +56,14 @@ class MemoryBus:
                 await handler(envelope)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - any failure is retried, then dead-lettered
-                self._retry_or_dead_letter(queue, body, attempt)
+            except Exception as exc:  # noqa: BLE001 - retried, then dead-lettered unless the surroundings failed
+                # As on RabbitMQ: a database or store that is away does not use up the message's attempts.
+                self._retry_or_dead_letter(queue, body, attempt, counted=not transient(exc))
             finally:
                 source.task_done()
 
-    def _retry_or_dead_letter(self, queue: str, body: bytes, attempt: int) -> None:
-        if attempt >= self.max_attempts:
+    def _retry_or_dead_letter(self, queue: str, body: bytes, attempt: int, counted: bool = True) -> None:
+        if counted and attempt >= self.max_attempts:
             log.error("message dead-lettered on %s after %d attempts", queue, attempt, exc_info=True)
             self.dead_letters[queue].append(body)
             return
@@ -69,7 +71,7 @@ class MemoryBus:
 
         async def later() -> None:
             await asyncio.sleep(self.retry_seconds * attempt)
-            self.queues[queue].put_nowait((body, attempt + 1))
+            self.queues[queue].put_nowait((body, attempt + 1 if counted else attempt))
 
         task = asyncio.create_task(later())
         self._pending.add(task)

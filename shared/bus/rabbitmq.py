@@ -12,6 +12,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from shared.bus import MessageHandler
 from shared.contracts import EXCHANGE, Envelope
 from shared.topology import QUEUES, RETRY_DELAY_MS, dead_letter_queue, retry_queue
+from shared.transient import transient
 
 log = logging.getLogger("sarabun.bus.rabbitmq")
 
@@ -104,11 +105,16 @@ class RabbitBus:
             return
         try:
             await handler(envelope)
-        except Exception:  # noqa: BLE001 - retried after a delay, then dead-lettered
+        except Exception as exc:  # noqa: BLE001 - retried after a delay, then dead-lettered
             attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 1))
-            target = dead_letter_queue(queue) if attempts >= self.max_attempts else retry_queue(queue)
+            if transient(exc):
+                # The database or store is away, not the message at fault: wait for it as long as it takes.
+                target, counted = retry_queue(queue), attempts
+            else:
+                target = dead_letter_queue(queue) if attempts >= self.max_attempts else retry_queue(queue)
+                counted = attempts + 1
             log.warning("handler on %s failed (attempt %d); to %s", queue, attempts, target, exc_info=True)
-            await self._forward(channel, target, message, attempts=attempts + 1)
+            await self._forward(channel, target, message, attempts=counted)
         # Ack only after the effects committed (or the message was moved on): at-least-once.
         await message.ack()
 

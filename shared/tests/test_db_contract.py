@@ -8,7 +8,7 @@ from sqlalchemy import MetaData, select, text
 
 from shared.contracts import Envelope
 from shared.counters import counters_table, next_number
-from shared.outbox import OutboxRelay, inbox_table, once, outbox_table, stage
+from shared.outbox import OutboxRelay, inbox_table, once, outbox_table, stage, stage_many
 
 metadata = MetaData()
 counters = counters_table(metadata)
@@ -79,6 +79,18 @@ async def test_outbox_publishes_committed_events_in_order_once(database):
     assert await relay.relay_once() == 3
     assert await relay.relay_once() == 0
     assert [e.data["n"] for e in bus.published] == [0, 1, 2]
+
+
+async def test_many_events_staged_in_one_statement_publish_in_order(database):
+    await create_tables(database)
+    bus = RecordingBus()
+    relay = OutboxRelay(database, outbox, bus, "test", batch=1000)
+    async with database.transaction() as session:
+        await stage_many(session, outbox, [envelope(n) for n in range(2500)])
+    assert await relay.relay_once() == 1000
+    while await relay.relay_once():
+        pass
+    assert [e.data["n"] for e in bus.published] == list(range(2500))
 
 
 async def test_outbox_keeps_rows_when_the_broker_fails(database):

@@ -69,10 +69,19 @@ class DeliveryRepository:
     def __init__(self, session: AsyncSession):
         self.session = session
 
-    async def add_if_missing(self, row: dict) -> bool:
-        """Inserts a delivery unless it exists; True if it was new."""
-        result = await self.session.execute(insert_ignore(self.session, deliveries, **row))
-        return result.rowcount == 1
+    async def add_missing(self, rows: list[dict]) -> list[dict]:
+        """Inserts the deliveries that do not exist yet, in one statement, and returns those rows."""
+        if not rows:
+            return []
+        existing = set(
+            (await self.session.execute(select(deliveries.c.id).where(deliveries.c.id.in_([r["id"] for r in rows]))))
+            .scalars()
+            .all()
+        )
+        new = [row for row in rows if row["id"] not in existing]
+        if new:
+            await self.session.execute(insert(deliveries), new)
+        return new
 
     async def of_letters(self, letter_ids: list[uuid.UUID], org_id: uuid.UUID) -> list[dict]:
         """The sender sees every delivery of its letter; a recipient only its own."""
