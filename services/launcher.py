@@ -18,10 +18,10 @@ import json
 import logging
 import sys
 
-import httpx
 from pydantic import ValidationError
 
 from shared.bus import Bus, connect_bus
+from shared.inprocess import StreamingASGITransport
 from shared.runtime import ServiceRuntime
 from shared.settings import SERVICE_PORTS, Settings
 from shared.topology import QUEUES, RETRY_DELAY_MS, dead_letter_queue, retry_queue
@@ -60,7 +60,7 @@ class Deployment:
         self.gateway: ServiceRuntime | None = None
         if "gateway" in names:
             # In one process the gateway reaches the services through their ASGI apps, still over HTTP.
-            transports = {n: httpx.ASGITransport(app=rt.app) for n, rt in self.services.items()} or None
+            transports = {n: StreamingASGITransport(rt.app) for n, rt in self.services.items()} or None
             self.gateway = bootstrap("gateway").build(settings, self.bus, transports)
 
     @property
