@@ -4,6 +4,7 @@ that does not extend the previous checkpoint."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -34,7 +35,7 @@ from services.audit.domain.note import (
     verify_checkpoint,
 )
 from services.audit.service import DamagedLog
-from services.audit.tests.test_service import OPS, Audit, _start, _stop, attachment_stored
+from services.audit.tests.test_service import OPS, SETTLE_SECONDS, Audit, _start, _stop, attachment_stored
 from shared.bus.memory import MemoryBus
 from shared.settings import Settings
 
@@ -155,6 +156,17 @@ async def _checkpoint_rows(audit: Audit) -> list:
         return (await session.execute(query)).mappings().all()
 
 
+async def _checkpoints_reach(audit: Audit, sizes: list[int]) -> list:
+    """The checkpoint rows once they are `sizes`: a checkpoint is signed just after its leaf commits, so a
+    reader that has seen the leaf may look a moment before the checkpoint is there."""
+    deadline = asyncio.get_running_loop().time() + SETTLE_SECONDS
+    while True:
+        rows = await _checkpoint_rows(audit)
+        if [r["size"] for r in rows] == sizes or asyncio.get_running_loop().time() > deadline:
+            return rows
+        await asyncio.sleep(0.02)
+
+
 async def _leaf_hashes(audit: Audit) -> list[bytes]:
     async with audit.runtime.db.read() as session:
         rows = await session.execute(select(tables.leaves.c.leaf_hash).order_by(tables.leaves.c["index"]))
@@ -175,7 +187,7 @@ async def test_checkpoints_every_n_entries_and_on_demand(audit: Audit):
     checkpointer = audit.runtime.app.state.checkpointer
     key = parse_verifier_key(checkpointer.public_key_text)
 
-    rows = await _checkpoint_rows(audit)
+    rows = await _checkpoints_reach(audit, [3, 6])
     assert [r["size"] for r in rows] == [3, 6]
     hashes = await _leaf_hashes(audit)
     # Asked for the newest, the service signs the 7 leaves it has; asked again, it signs nothing new.
@@ -194,7 +206,7 @@ async def test_a_tree_that_does_not_extend_the_last_checkpoint_is_not_signed(aud
     for _ in range(3):
         await audit.bus.publish(attachment_stored(OPS))
     await audit.settle(3)
-    assert [r["size"] for r in await _checkpoint_rows(audit)] == [3]
+    assert [r["size"] for r in await _checkpoints_reach(audit, [3])] == [3]
     # History rewritten behind the service's back, thoroughly: leaf 1 and the node above it recomputed.
     hashes = await _leaf_hashes(audit)
     forged = leaf_hash(b"forged")
