@@ -124,20 +124,6 @@ OFFICES = (
     "สำนักงานสรรพสามิตพื้นที่",
     "ศาลากลางจังหวัด",
 )
-MONTHS = (
-    "มกราคม",
-    "กุมภาพันธ์",
-    "มีนาคม",
-    "เมษายน",
-    "พฤษภาคม",
-    "มิถุนายน",
-    "กรกฎาคม",
-    "สิงหาคม",
-    "กันยายน",
-    "ตุลาคม",
-    "พฤศจิกายน",
-    "ธันวาคม",
-)
 
 # What a clerk types: mostly a piece from inside a word (Thai has no spaces to start from), from very common
 # to rare, one that matches nothing, and a piece of a letter number.
@@ -165,7 +151,7 @@ def subject(rng: random.Random, sent_at: datetime) -> str:
             f"จังหวัด{rng.choice(PROVINCES)}",
             f"ประจำปีงบประมาณ พ.ศ. {year}",
             f"ไตรมาสที่ {rng.randint(1, 4)} ปีงบประมาณ พ.ศ. {year}",
-            f"ประจำเดือน{MONTHS[sent_at.month - 1]} {year}",
+            f"ประจำเดือน{thai.MONTHS[sent_at.month - 1]} {year}",
         )
     )
     text = f"{rng.choice(ACTIONS)}{rng.choice(TOPICS)} {where}"
