@@ -28,7 +28,8 @@ async def test_the_response_reaches_the_caller_chunk_by_chunk():
     async with httpx.AsyncClient(
         transport=StreamingASGITransport(streaming_app(gate, produced)), base_url="http://t"
     ) as c:
-        async with c.stream("GET", "/") as response:
+        # A buffering transport never answers (the app waits for the caller): fail instead of hanging.
+        async with asyncio.timeout(10), c.stream("GET", "/") as response:
             chunks = response.aiter_bytes()
             assert await anext(chunks) == b"part0;"
             assert 2 not in produced  # a buffering transport would never get here: the app waits on the caller
@@ -41,7 +42,7 @@ async def test_a_reader_that_stops_early_ends_the_app():
     gate, produced = asyncio.Event(), []
     transport = StreamingASGITransport(streaming_app(gate, produced))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-        async with c.stream("GET", "/") as response:
+        async with asyncio.timeout(10), c.stream("GET", "/") as response:
             assert await anext(response.aiter_bytes()) == b"part0;"
     assert 2 not in produced  # closed before the gate opened: the app was cancelled, not left waiting
 
