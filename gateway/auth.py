@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,6 +12,9 @@ from fastapi.security import OAuth2PasswordBearer
 
 from shared.principal import Principal, decode_principal, encode_principal
 from shared.problems import Problem
+
+if TYPE_CHECKING:
+    from gateway.clients import Services
 
 ISSUER = "sarabun"
 AUDIENCE = "sarabun-api"
@@ -38,6 +41,16 @@ def password_matches(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def principal_of(user: dict, services: Services) -> Principal:
+    """What a signed-in user's tokens carry, with their unit's letter code: the same whichever way they signed in
+    (a password, or the agency's identity provider)."""
+    principal = Principal(
+        user=user["username"], org_id=user["org_id"], roles=tuple(user["roles"]), clearance=user["clearance"]
+    )
+    org = await services.json("routing", "GET", f"/orgs/{user['org_id']}", principal)
+    return principal.model_copy(update={"org_code": org["code"]})
 
 
 def issue_token(principal: Principal, secret: str, minutes: int) -> str:

@@ -219,6 +219,26 @@ class SignInFailed(Event):
     failed_at: datetime
 
 
+class ExternalSignInRefused(Event):
+    """A sign-in through the agency's identity provider that was refused, and why. The name, when the provider
+    gave one, is kept only as a hash, as for a failed password sign-in."""
+
+    TYPE: ClassVar[str] = "auth.external-sign-in-refused.v1"
+    reason: Literal["state", "provider_error", "code", "id_token", "no_username", "unknown_user", "disabled_user"]
+    username_sha256: str | None = None
+    refused_at: datetime
+
+
+class AccountRequested(Event):
+    """Someone the identity provider vouched for but who had no account here: a disabled account was made for
+    an administrator to approve (a unit and roles are given then)."""
+
+    TYPE: ClassVar[str] = "auth.account-requested.v1"
+    username: str
+    display_name: str
+    requested_at: datetime
+
+
 class RequestDenied(Event):
     """The gateway's policy refused an action to a role that may never take it."""
 
@@ -259,6 +279,8 @@ EVENTS: dict[str, type[Event]] = {
         AccessDenied,
         RegisterNumberSet,
         SignInFailed,
+        ExternalSignInRefused,
+        AccountRequested,
         RequestDenied,
     )
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from pathlib import Path
+from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,19 @@ class Settings(BaseSettings):
     consumer_retry_seconds: float = 2.0  # embedded bus; RabbitMQ uses topology.RETRY_DELAY_MS
     log_level: str = "INFO"
 
+    # The address people reach this deployment at (e.g. https://sarabun.example.go.th), used for the address
+    # the identity provider sends them back to; unset: the address of the request itself.
+    public_url: str | None = None
+
+    # Sign-in through the agency's OpenID Connect identity provider: on when the issuer and client id are set.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_username_claim: str = "preferred_username"  # or `email`, `sub`, ...
+    # A person the provider vouches for who has no account here: refused, or given a disabled one to approve.
+    oidc_unknown_users: Literal["refuse", "create_disabled"] = "refuse"
+    oidc_scopes: str = "openid profile email"
+
     @model_validator(mode="after")
     def _no_demo_secrets_in_production(self) -> Settings:
         if self.demo:
@@ -69,6 +83,25 @@ class Settings(BaseSettings):
                 "with SARABUN_DEMO=1)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if bool(self.oidc_issuer) != bool(self.oidc_client_id):
+            raise ValueError(
+                "SARABUN_OIDC_ISSUER and SARABUN_OIDC_CLIENT_ID: set both to sign in through OpenID Connect"
+            )
+        if self.oidc_issuer and not self.oidc_client_secret and not self.demo:
+            raise ValueError(
+                "SARABUN_OIDC_CLIENT_SECRET: set the client secret the identity provider issued (it may be left out "
+                "only with SARABUN_DEMO=1)"
+            )
+        if self.oidc_issuer and "openid" not in self.oidc_scopes.split():
+            raise ValueError("SARABUN_OIDC_SCOPES: must include `openid`")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     def audit_signing_seed(self) -> bytes | None:
         """The checkpoint key's seed, or None in demo mode without one (the audit service makes its own).

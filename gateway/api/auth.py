@@ -12,10 +12,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from gateway import denials
 from gateway.adapters.repository import LoginFailures, UserRepository
-from gateway.auth import CurrentUser, issue_token, password_matches
+from gateway.auth import CurrentUser, issue_token, password_matches, principal_of
 from gateway.deps import DbDep, ServicesDep
 from shared import thai
-from shared.principal import Principal
 from shared.problems import UPSTREAM, Problem, problem_responses
 
 router = APIRouter(tags=["auth"])
@@ -42,11 +41,7 @@ async def token(
         )
     async with db.transaction() as session:
         await LoginFailures(session).clear(username)
-    principal = Principal(
-        user=user["username"], org_id=user["org_id"], roles=tuple(user["roles"]), clearance=user["clearance"]
-    )
-    org = await services.json("routing", "GET", f"/orgs/{user['org_id']}", principal)
-    principal = principal.model_copy(update={"org_code": org["code"]})
+    principal = await principal_of(user, services)
     settings = request.app.state.settings
     return {
         "access_token": issue_token(principal, settings.jwt_secret, settings.token_minutes),

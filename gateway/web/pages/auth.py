@@ -30,7 +30,15 @@ async def who_am_i(request: Request) -> Response:
 async def sign_in_page(request: Request, next: str | None = None, expired: str | None = None) -> Response:
     t = i18n.translator(lang_of(request))
     notice = t("signin.expired") if expired else None
-    return render(request, "signin.html", next=session.safe_next(next, ""), notice=notice, username="", error=None)
+    target = session.safe_next(next, "")
+    return render(request, "signin.html", next=target, notice=notice, username="", error=None, **_ways(request))
+
+
+def _ways(request: Request) -> dict:
+    """Which ways in the page offers: the agency's identity provider when one is configured, and the password
+    form unless local passwords are switched off."""
+    settings = request.app.state.settings
+    return {"oidc": settings.oidc_enabled, "local_passwords": getattr(settings, "local_passwords", True)}
 
 
 @router.post("/signin")
@@ -60,7 +68,16 @@ async def _who(request: Request, token: str) -> dict:
 
 def _sign_in_again(request: Request, username: str, target: str, message: str, status: int = 401) -> Response:
     # The name typed stays; the password never comes back into the page.
-    return render(request, "signin.html", status=status, next=target, notice=None, username=username, error=message)
+    return render(
+        request,
+        "signin.html",
+        status=status,
+        next=target,
+        notice=None,
+        username=username,
+        error=message,
+        **_ways(request),
+    )
 
 
 @router.post("/signout")

@@ -15,6 +15,7 @@ from services.audit.domain.log import canonical_json, leaf_hash, utc_text
 from shared.contracts import (
     EVENTS,
     AccessDenied,
+    AccountRequested,
     AttachmentDownloaded,
     AttachmentStored,
     ClassifiedViewed,
@@ -24,6 +25,7 @@ from shared.contracts import (
     DeliveryReceived,
     DeliveryStateChanged,
     Envelope,
+    ExternalSignInRefused,
     LetterCancelled,
     LetterSent,
     RegisterNumberSet,
@@ -88,7 +90,7 @@ def leaf_for(envelope: Envelope) -> Leaf:
         return _access(envelope, event)
     if isinstance(event, RegisterNumberSet):
         return _number_set(envelope, event)
-    if isinstance(event, SignInFailed | RequestDenied):
+    if isinstance(event, SignInFailed | RequestDenied | ExternalSignInRefused | AccountRequested):
         return _refusal(envelope, event)
     return _unknown(envelope)  # a contract added to shared/ before this mapping learnt it
 
@@ -298,10 +300,14 @@ def _number_set(envelope: Envelope, event: RegisterNumberSet) -> Leaf:
     )
 
 
-def _refusal(envelope: Envelope, event: SignInFailed | RequestDenied) -> Leaf:
-    """Failed sign-ins (the name only as a hash) and actions refused by role."""
-    occurred_at = event.failed_at if isinstance(event, SignInFailed) else event.denied_at
-    facts = {k: str(v) for k, v in event.model_dump().items() if not k.endswith("_at")}
+def _refusal(
+    envelope: Envelope, event: SignInFailed | RequestDenied | ExternalSignInRefused | AccountRequested
+) -> Leaf:
+    """Failed or refused sign-ins (the name only as a hash), actions refused by role, and accounts asked for
+    through the identity provider."""
+    fields = event.model_dump()
+    occurred_at = next(value for name, value in fields.items() if name.endswith("_at"))
+    facts = {k: str(v) for k, v in fields.items() if not k.endswith("_at") and v is not None}
     return Leaf(
         event_id=envelope.id,
         type=envelope.type,
