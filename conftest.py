@@ -130,3 +130,17 @@ def s3_server():
 def s3_url(s3_server):
     """An S3 URL with a bucket of its own for each test."""
     return f"s3://testing:testing@{s3_server}/sarabun-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def oidc_provider():
+    """A real OpenID Connect provider (oidc-provider-mock) on a free local port, for the whole test session.
+    Any client id and secret are accepted. Its authorization page signs in whichever `sub` its form is sent with
+    (`action=deny` refuses instead); `PUT /users/{sub}` with a JSON object sets that person's claims, which
+    go into the ID token. Issuer: the returned base URL."""
+    try:
+        from oidc_provider_mock import run_server_in_thread
+    except ImportError:
+        missing("oidc-provider-mock")
+    with run_server_in_thread(require_nonce=True) as server:
+        yield f"http://localhost:{server.server_port}"
