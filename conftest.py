@@ -138,8 +138,14 @@ def oidc_provider():
     Any client id and secret are accepted. Its authorization page signs in whichever `sub` its form is sent with
     (`action=deny` refuses instead); `PUT /users/{sub}` with a JSON object sets that person's claims, which
     go into the ID token. Issuer: the returned base URL."""
+    import warnings
+
     try:
-        from oidc_provider_mock import run_server_in_thread
+        import authlib.deprecate
+
+        with warnings.catch_warnings():  # the provider's own use of authlib modules authlib plans to move
+            warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+            from oidc_provider_mock import run_server_in_thread
     except ImportError:
         missing("oidc-provider-mock")
     with run_server_in_thread(require_nonce=True) as server:
