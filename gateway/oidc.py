@@ -139,13 +139,15 @@ class RelyingParty:
             "aud": {"essential": True, "value": self.client_id},
         }
 
-    async def begin(self, request: Request, redirect_uri: str, next_: str) -> tuple[str, dict]:
+    async def begin(self, request: Request, redirect_uri: str, next_: str, fresh: bool = False) -> tuple[str, dict]:
         """The provider's authorization address to send the browser to, and the transaction to keep until the
-        browser comes back (state, nonce, code verifier, redirect address, where to go afterwards)."""
+        browser comes back (state, nonce, code verifier, redirect address, where to go afterwards). `fresh` asks
+        the provider to authenticate the person again rather than reuse its own session (`prompt=login`)."""
         await self.metadata()
         transaction: dict = {}
+        extra = {"prompt": "login"} if fresh else {}
         try:
-            redirect = await self.client.authorize_redirect(_with_session(request, transaction), redirect_uri)
+            redirect = await self.client.authorize_redirect(_with_session(request, transaction), redirect_uri, **extra)
         except (httpx.HTTPError, ValueError) as exc:
             raise unreachable() from exc
         transaction[NEXT_KEY] = next_

@@ -112,6 +112,9 @@ async def test_a_known_person_signs_in_through_the_provider_and_lands_on_their_h
     assert kept.startswith(f"{TRANSACTION_COOKIE}=") and "HttpOnly" in kept and "SameSite=lax" in kept
     assert "Path=/auth/oidc" in kept
     assert asked["state"][0] not in kept and asked["nonce"][0] not in kept  # sealed, not just signed
+    assert "prompt" not in asked
+    again = await client.get("/auth/oidc/login?fresh=true&next=/inbox", follow_redirects=False)
+    assert parse_qs(urlsplit(again.headers["location"]).query)["prompt"] == ["login"]
 
     sub = person(oidc_provider, preferred_username="cgd.clerk", name="เจ้าหน้าที่สารบรรณ")
     landed = await sign_in_through(client, sub)

@@ -40,14 +40,15 @@ def relying_party(request: Request) -> RelyingParty | None:
 
 
 @router.get("/auth/oidc/login")
-async def oidc_login(request: Request, next: str | None = None) -> Response:
+async def oidc_login(request: Request, next: str | None = None, fresh: bool = False) -> Response:
+    """To the provider; `fresh=true` asks it to authenticate the person again (for actions that need a recent
+    sign-in), `next` is where to go afterwards."""
     rp = relying_party(request)
     if rp is None:
         return _refusal_page(request, Refused(404, None, _NOT_CONFIGURED))
+    callback = redirect_uri(request, request.app.state.settings)
     try:
-        url, transaction = await rp.begin(
-            request, redirect_uri(request, request.app.state.settings), session.safe_next(next, "")
-        )
+        url, transaction = await rp.begin(request, callback, session.safe_next(next, ""), fresh)
     except Refused as refused:
         return _refusal_page(request, refused)
     response = RedirectResponse(url, status_code=303)
