@@ -114,7 +114,7 @@ async def test_a_token_not_signed_by_the_providers_key_is_refused(issuer):
     with pytest.raises(Refused) as refused:
         await relying_party(issuer).verify_id_token(signed(claims(issuer), key=impostor), NONCE)
     assert refused.value.status == 401 and "signature" in refused.value.detail
-    # Signed with a shared secret instead (the public key's bytes a classic confusion): not an algorithm allowed.
+    # Signed with a shared secret instead (the classic algorithm confusion): HS256 is not an algorithm allowed.
     with pytest.raises(Refused):
         await relying_party(issuer).verify_id_token(
             signed(claims(issuer), key=OctKey.generate_key(), alg="HS256"), NONCE
