@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_retry_seconds: float = 2.0  # embedded bus; RabbitMQ uses topology.RETRY_DELAY_MS
     log_level: str = "INFO"
+    # Third-party libraries (fontTools, aio-pika, httpx, alembic, ...): their INFO lines are noise in a service log.
+    library_log_level: str = "WARNING"
 
     @model_validator(mode="after")
     def _no_demo_secrets_in_production(self) -> Settings:

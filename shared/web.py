@@ -100,10 +100,35 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(level: str = "INFO") -> None:
+# Libraries whose INFO lines say nothing an operator acts on (fontTools writes a dozen per stamped PDF, httpx one
+# per internal call): they log at SARABUN_LIBRARY_LOG_LEVEL (WARNING), Sarabun's own loggers and uvicorn's
+# start-up lines at SARABUN_LOG_LEVEL.
+LIBRARY_LOGGERS = (
+    "fontTools",
+    "fpdf",
+    "PIL",
+    "pypdf",
+    "aio_pika",
+    "aiormq",
+    "pamqp",
+    "httpx",
+    "httpcore",
+    "alembic",
+    "sqlalchemy",
+    "asyncio",
+    "minio",
+    "urllib3",
+    "multipart",
+    "python_multipart",
+    "uharfbuzz",
+)
+
+
+def setup_logging(level: str = "INFO", library_level: str = "WARNING") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per internal call is noise
+    root.setLevel(level.upper())
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(library_level.upper())
