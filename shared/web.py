@@ -57,6 +57,10 @@ def _header(scope, name: bytes) -> str | None:
 
 
 def create_app(name: str, checks: dict[str, ReadinessCheck], **kwargs) -> FastAPI:
+    # FastAPI's own /docs and /redoc load their scripts from a public CDN: blank on a closed network, and they
+    # tell a third party who reads the documentation. The gateway serves Swagger UI from its own files instead.
+    kwargs.setdefault("docs_url", None)
+    kwargs.setdefault("redoc_url", None)
     app = FastAPI(title=name, **kwargs)
     problems.install(app)
 
