@@ -4,6 +4,7 @@ declare; the shell scripts parse."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -17,7 +18,7 @@ import pytest
 import yaml
 
 from shared.contracts import EXCHANGE
-from shared.settings import SERVICE_PORTS, Settings
+from shared.settings import DEMO_PASSWORD, DEMO_SECRET, SERVICE_PORTS, Settings
 from shared.topology import QUEUES, RETRY_DELAY_MS, dead_letter_queue, retry_queue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,16 +67,51 @@ def one_shot(compose: dict) -> set[str]:
     }
 
 
+VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}")
+# Secrets as an operator writes them into .env (.env.example says how to generate each).
+DOT_ENV = {
+    "SARABUN_JWT_SECRET": "j" * 48,
+    "SARABUN_SERVICE_SECRET": "s" * 48,
+    "SARABUN_AUDIT_SIGNING_KEY": base64.b64encode(bytes(range(32))).decode(),
+    "POSTGRES_PASSWORD": "pg-password",
+    "MINIO_ROOT_USER": "sarabun",
+    "MINIO_ROOT_PASSWORD": "minio-password",
+}
+
+
+class MissingSetting(Exception):
+    """What `docker compose` refuses with when a ${VAR:?message} variable is unset or empty."""
+
+
+def interpolate(value, env: dict[str, str]) -> str:
+    """Compose interpolation: ${VAR:-default}, ${VAR:?message} (refused when unset or empty) and ${VAR}."""
+
+    def one(match: re.Match) -> str:
+        name, kind, rest = match.groups()
+        given = env.get(name, "")
+        if kind == "?" and not given:
+            raise MissingSetting(f"{name}: {rest}")
+        if kind == "-" and not given:
+            return rest
+        return given
+
+    return VARIABLE.sub(one, str(value))
+
+
 def with_defaults(value: str) -> str:
-    """Compose interpolation as it happens with nothing set in the environment: ${VAR:-default} -> default."""
-    return re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", str(value))
+    return interpolate(value, DOT_ENV)
 
 
-def environment(spec: dict) -> dict[str, str]:
-    env = spec.get("environment") or {}
-    if isinstance(env, list):
-        env = dict(item.split("=", 1) for item in env)
-    return {key: with_defaults(value) for key, value in env.items()}
+def environment(spec: dict, env: dict[str, str] = DOT_ENV) -> dict[str, str]:
+    """A container's environment as compose gives it: a key without a value is passed on only when set."""
+    raw = spec.get("environment") or {}
+    if isinstance(raw, list):
+        raw = dict(item.split("=", 1) if "=" in item else (item, None) for item in raw)
+    return {
+        key: interpolate(value, env) if value is not None else env[key]
+        for key, value in raw.items()
+        if value is not None or key in env
+    }
 
 
 # --- docker-compose.yml --------------------------------------------------------------------------------------
@@ -179,18 +215,62 @@ def test_storage_credentials_match_minio(compose):
         assert (url.username, url.password) == (minio["MINIO_ROOT_USER"], minio["MINIO_ROOT_PASSWORD"]), name
 
 
-def test_demo_secrets_are_accepted_only_in_demo_mode(compose, monkeypatch):
+def test_compose_refuses_to_start_without_its_secrets(compose):
+    for secret in ("SARABUN_JWT_SECRET", "SARABUN_SERVICE_SECRET", "SARABUN_AUDIT_SIGNING_KEY", "POSTGRES_PASSWORD"):
+        with pytest.raises(MissingSetting, match=secret):
+            environment(next(iter(app_services(compose).values())), {**DOT_ENV, secret: ""})
+    with pytest.raises(MissingSetting, match="MINIO_ROOT_PASSWORD"):
+        environment(compose["services"]["minio"], {**DOT_ENV, "MINIO_ROOT_PASSWORD": ""})
+
+
+def test_compose_runs_outside_demo_mode_with_the_secrets_of_dot_env(compose, monkeypatch):
     for key in list(os.environ):
         if key.startswith("SARABUN_"):
             monkeypatch.delenv(key)
-    env = environment(next(iter(app_services(compose).values())))
-    assert env["SARABUN_DEMO"] == "1", "compose defaults to demo mode"
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    Settings()
-    monkeypatch.setenv("SARABUN_DEMO", "0")
-    with pytest.raises(ValueError):
-        Settings()
+    for name, spec in app_services(compose).items():
+        env = environment(spec)
+        assert env["SARABUN_DEMO"] == "0", f"{name}: compose defaults to a real deployment"
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = Settings()
+        assert not settings.demo and settings.jwt_secret == DOT_ENV["SARABUN_JWT_SECRET"]
+        assert settings.audit_signing_seed() == bytes(range(32))
+
+
+def test_optional_settings_reach_the_containers_only_when_set(compose):
+    gateway = next(spec for spec in app_services(compose).values() if spec["command"][1] == "gateway")
+    assert "SARABUN_OIDC_ISSUER" not in environment(gateway), "unset stays unset, not an empty string"
+    issuer = "https://idp.example.go.th/realms/agency"
+    assert environment(gateway, {**DOT_ENV, "SARABUN_OIDC_ISSUER": issuer})["SARABUN_OIDC_ISSUER"] == issuer
+
+
+def test_no_secret_is_written_in_the_compose_file(compose):
+    text = COMPOSE.read_text(encoding="utf-8")
+    assert DEMO_SECRET not in text and DEMO_PASSWORD not in text
+    secret = re.compile(r"(SECRET|PASSWORD|SIGNING_KEY)$")
+    for name, spec in compose["services"].items():
+        raw = spec.get("environment") or {}
+        for key, value in raw.items():
+            if secret.search(key):
+                assert value is None or re.fullmatch(rf"\$\{{{key}:\?[^}}]+\}}", str(value)), f"{name}: {key}={value}"
+    for url_key in ("SARABUN_DATABASE_URL", "SARABUN_STORAGE_URL"):
+        for name, spec in app_services(compose).items():
+            password = urlsplit(interpolate(spec["environment"][url_key], {k: f"<{k}>" for k in DOT_ENV})).password
+            assert password and password.startswith("<"), f"{name}: {url_key} carries a literal password"
+
+
+def test_dot_env_example_documents_every_variable_and_dot_env_is_ignored(compose):
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    used = {match[0] for match in VARIABLE.findall(COMPOSE.read_text(encoding="utf-8"))}
+    for spec in compose["services"].values():
+        used |= {key for key, value in (spec.get("environment") or {}).items() if value is None}
+    assert used - documented == set(), "every variable compose reads is explained in .env.example"
+    for line in example.splitlines():
+        if re.match(r"^(SARABUN_[A-Z_]*(SECRET|KEY)|[A-Z_]*PASSWORD)=", line):
+            assert line.endswith("="), f"no secret value in the committed example: {line}"
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert ".env" in ignored and ".env.example" not in ignored
 
 
 def test_rabbitmq_loads_the_definitions(compose):
