@@ -5,6 +5,9 @@ declare; the shell scripts parse."""
 from __future__ import annotations
 
 import base64
+import contextlib
+import importlib.util
+import io
 import json
 import os
 import re
@@ -12,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
@@ -373,3 +377,153 @@ def test_shell_script_syntax(script):
 
 def test_ci_entry_point_is_executable():
     assert os.access(ROOT / ".ci" / "run", os.X_OK)
+
+
+# --- Makefile ------------------------------------------------------------------------------------------------
+
+
+def make_plan(target: str, venv: Path) -> str:
+    """The commands `make TARGET` would run with its virtualenv at VENV (make -n runs nothing)."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    result = subprocess.run([make, "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_run_installs_only_what_running_needs(tmp_path):
+    plan = make_plan("run", tmp_path / "venv")
+    assert "pip install -e ." in plan and "[dev]" not in plan
+    assert "sarabun run" in plan
+
+
+@pytest.mark.parametrize("target", ["test", "lint", "test-fuzz", "test-faults", "bench", "screenshots"])
+def test_the_developer_targets_install_the_dev_extras(tmp_path, target):
+    assert "pip install -e '.[dev]'" in make_plan(target, tmp_path / "venv")
+
+
+def test_an_installed_dev_environment_is_not_installed_again_for_run(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    later = (ROOT / "pyproject.toml").stat().st_mtime + 60
+    for name in ("bin/python", ".installed-dev", ".installed-run"):
+        (venv / name).touch()
+        os.utime(venv / name, (later, later))
+    assert "pip install" not in make_plan("run", venv)
+    assert "pip install" not in make_plan("test", venv)
+
+
+def test_make_screenshots_is_the_only_way_to_the_tracked_screenshots():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "SARABUN_SCREENSHOTS=$(CURDIR)/docs/screenshots" in makefile
+    from tests.browser import conftest as browser
+
+    assert browser.SCREENSHOTS.resolve() != (ROOT / "docs" / "screenshots").resolve() or os.environ.get(
+        "SARABUN_SCREENSHOTS"
+    ), "a plain test run writes its screenshots outside the working tree"
+
+
+# --- deploy/local: a deployment remembers its settings ------------------------------------------------------
+
+UP = ROOT / "deploy" / "local" / "up.sh"
+DOWN = ROOT / "deploy" / "local" / "down.sh"
+FINGERPRINT = ROOT / "deploy" / "local" / "fingerprint.py"
+LOCAL = {
+    "SARABUN_DEMO": "0",
+    "SARABUN_DATABASE_URL": "postgresql+asyncpg://sarabun:db-password-1@127.0.0.1:5432/sarabun",
+    "SARABUN_BUS_URL": "amqp://sarabun:bus-password-1@127.0.0.1:5672/",
+    "SARABUN_STORAGE_URL": "s3://access:storage-password-1@127.0.0.1:9000/sarabun",
+    "SARABUN_JWT_SECRET": "jwt-secret-" + "x" * 40,
+    "SARABUN_SERVICE_SECRET": "service-secret-" + "y" * 40,
+    "SARABUN_AUDIT_SIGNING_KEY": base64.b64encode(bytes(32)).decode(),
+}
+
+
+def local_env(tmp_path: Path, **changes: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SARABUN_")}
+    env.update(LOCAL, SARABUN_DATA_DIR=str(tmp_path / "data"), SARABUN_LOCAL_DIR=str(tmp_path / "local"))
+    env.update(changes)
+    return env
+
+
+def load_fingerprint():
+    spec = importlib.util.spec_from_file_location("fingerprint", FINGERPRINT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Outcome(NamedTuple):
+    returncode: int
+    stderr: str
+
+
+def fingerprint(action: str, env: dict[str, str], tmp_path: Path) -> Outcome:
+    """deploy/local/fingerprint.py ACTION var/local/deployment.json, as up.sh runs it (in this process)."""
+    module = load_fingerprint()
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        code = getattr(module, action)(tmp_path / "local" / "deployment.json", env)
+    return Outcome(code, errors.getvalue())
+
+
+def script(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    return subprocess.run([bash, str(path)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_the_first_start_records_the_settings_without_a_secret_in_clear(tmp_path):
+    assert fingerprint("record", local_env(tmp_path), tmp_path).returncode == 0
+    record = tmp_path / "local" / "deployment.json"
+    text = record.read_text(encoding="utf-8")
+    for secret in ("db-password-1", "bus-password-1", "storage-password-1", LOCAL["SARABUN_JWT_SECRET"]):
+        assert secret not in text
+    assert LOCAL["SARABUN_SERVICE_SECRET"] not in text and LOCAL["SARABUN_AUDIT_SIGNING_KEY"] not in text
+    assert "127.0.0.1:5432/sarabun" in text and str(tmp_path / "data") in text
+    assert record.stat().st_mode & 0o077 == 0, "readable by its owner only"
+    assert fingerprint("check", local_env(tmp_path), tmp_path).returncode == 0, "the same settings start"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("SARABUN_DATABASE_URL", "postgresql+asyncpg://sarabun:db-password-1@127.0.0.1:5432/other"),
+        ("SARABUN_DATABASE_URL", "postgresql+asyncpg://sarabun:db-password-2@127.0.0.1:5432/sarabun"),
+        ("SARABUN_BUS_URL", "memory://"),
+        ("SARABUN_STORAGE_URL", "s3://access:storage-password-1@127.0.0.1:9000/another"),
+        ("SARABUN_DEMO", "1"),
+        ("SARABUN_JWT_SECRET", "another-secret-" + "z" * 40),
+        ("SARABUN_AUDIT_SIGNING_KEY", base64.b64encode(bytes(range(32))).decode()),
+    ],
+)
+def test_a_start_with_other_settings_is_refused_naming_them(tmp_path, setting, value):
+    fingerprint("record", local_env(tmp_path), tmp_path)
+    refused = fingerprint("check", local_env(tmp_path, **{setting: value}), tmp_path)
+    assert refused.returncode == 3
+    assert setting in refused.stderr and "make down-local" in refused.stderr
+    assert "password-1" not in refused.stderr and "password-2" not in refused.stderr
+    assert "z" * 40 not in refused.stderr
+
+
+def test_up_local_from_a_shell_without_the_database_url_starts_nothing(tmp_path):
+    """The reported case: a second `make up-local` from a shell that lacks SARABUN_DATABASE_URL."""
+    fingerprint("record", local_env(tmp_path), tmp_path)
+    second = local_env(tmp_path)
+    del second["SARABUN_DATABASE_URL"]  # up.sh's default: the local `sarabun` database, not the recorded one
+    result = script(UP, second)
+    assert result.returncode != 0
+    assert "SARABUN_DATABASE_URL" in result.stderr and "make down-local" in result.stderr
+    assert "postgresql+asyncpg://postgres@127.0.0.1:5432/sarabun" in result.stderr, "it names what would be used"
+    assert list((tmp_path / "local").glob("*.pid")) == [], "no process was started"
+    assert not (tmp_path / "data").exists()
+
+
+def test_down_local_forgets_the_settings_so_a_new_deployment_may_start(tmp_path):
+    fingerprint("record", local_env(tmp_path), tmp_path)
+    stopped = script(DOWN, local_env(tmp_path))
+    assert stopped.returncode == 0, stopped.stderr
+    assert not (tmp_path / "local" / "deployment.json").exists()
+    assert fingerprint("check", local_env(tmp_path, SARABUN_BUS_URL="memory://"), tmp_path).returncode == 0
