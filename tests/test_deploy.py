@@ -275,6 +275,8 @@ def test_dot_env_example_documents_every_variable_and_dot_env_is_ignored(compose
             assert line.endswith("="), f"no secret value in the committed example: {line}"
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert ".env" in ignored and ".env.example" not in ignored
+    not_in_image = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert ".env" in not_in_image, "the secrets never go into the image's build context"
 
 
 def test_rabbitmq_loads_the_definitions(compose):
