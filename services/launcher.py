@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"sarabun: configuration refused: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.library_log_level)
     if args.command == "seed":
         asyncio.run(_seed(settings, args.demo))
         return 0

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_retry_seconds: float = 2.0  # embedded bus; RabbitMQ uses topology.RETRY_DELAY_MS
     log_level: str = "INFO"
+    # Third-party libraries (fontTools, aio-pika, httpx, alembic, ...): their INFO lines are noise in a service log.
+    library_log_level: str = "WARNING"
 
     # The address people reach this deployment at (e.g. https://sarabun.example.go.th), used for the address
     # the identity provider sends them back to; unset: the address of the request itself.

@@ -57,6 +57,10 @@ def _header(scope, name: bytes) -> str | None:
 
 
 def create_app(name: str, checks: dict[str, ReadinessCheck], **kwargs) -> FastAPI:
+    # FastAPI's own /docs and /redoc load their scripts from a public CDN: blank on a closed network, and they
+    # tell a third party who reads the documentation. The gateway serves Swagger UI from its own files instead.
+    kwargs.setdefault("docs_url", None)
+    kwargs.setdefault("redoc_url", None)
     app = FastAPI(title=name, **kwargs)
     problems.install(app)
 
@@ -100,10 +104,35 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(level: str = "INFO") -> None:
+# Libraries whose INFO lines say nothing an operator acts on (fontTools writes a dozen per stamped PDF, httpx one
+# per internal call): they log at SARABUN_LIBRARY_LOG_LEVEL (WARNING), Sarabun's own loggers and uvicorn's
+# start-up lines at SARABUN_LOG_LEVEL.
+LIBRARY_LOGGERS = (
+    "fontTools",
+    "fpdf",
+    "PIL",
+    "pypdf",
+    "aio_pika",
+    "aiormq",
+    "pamqp",
+    "httpx",
+    "httpcore",
+    "alembic",
+    "sqlalchemy",
+    "asyncio",
+    "minio",
+    "urllib3",
+    "multipart",
+    "python_multipart",
+    "uharfbuzz",
+)
+
+
+def setup_logging(level: str = "INFO", library_level: str = "WARNING") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per internal call is noise
+    root.setLevel(level.upper())
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(library_level.upper())

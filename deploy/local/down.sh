@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stops the processes started by up.sh: the gateway first, then the four services (together), then moto's
 # S3 server. Each gets SIGTERM, then SIGKILL if it has not exited after SARABUN_LOCAL_STOP_SECONDS
-# (default 10). Pid files are removed; logs stay in var/local/.
+# (default 10). Pid files and the record of the deployment's settings are removed; logs stay in var/local/.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -75,4 +75,9 @@ fi
 stop gateway
 stop intake routing storage audit
 stop moto
+# Everything is stopped: the next up.sh may start afresh with other settings.
+if [[ -f "$STATE/deployment.json" ]]; then
+    rm -f "$STATE/deployment.json"
+    say "forgot the settings the deployment was started with ($STATE/deployment.json)"
+fi
 say "stopped"

@@ -4,6 +4,10 @@
 # SARABUN_STORAGE_URL is set). Pid files and logs go to var/local/. Running it again starts only what is
 # not running. Returns once every process answers 200 on /readyz. Stop everything with down.sh.
 #
+# The first start records the settings the deployment's state lives in (database, bus, object store, data
+# folder, demo flag, and hashes of the secrets) in var/local/deployment.json; a later start with other ones
+# is refused, naming them, until down.sh has stopped everything and forgotten the record.
+#
 # Every default can be overridden from the environment:
 #   SARABUN_DEMO (1), SARABUN_DATABASE_URL, SARABUN_BUS_URL, SARABUN_STORAGE_URL, SARABUN_DATA_DIR,
 #   SARABUN_HOST, SARABUN_PORT (gateway), SARABUN_{INTAKE,ROUTING,STORAGE,AUDIT}_PORT,
@@ -59,6 +63,11 @@ USE_MOTO=0
 if [[ -z "${SARABUN_STORAGE_URL:-}" ]]; then
     USE_MOTO=1
     export SARABUN_STORAGE_URL="s3://sarabun:sarabun-secret@127.0.0.1:$S3_PORT/sarabun"
+fi
+FINGERPRINT="$STATE/deployment.json"
+# Before anything starts: a part started with other settings would split the deployment's state.
+if ! refusal="$("$BIN/python" "$ROOT/deploy/local/fingerprint.py" check "$FINGERPRINT" 2>&1)"; then
+    die "$refusal"
 fi
 mkdir -p "$STATE" "$SARABUN_DATA_DIR"
 
@@ -229,6 +238,9 @@ case "$SARABUN_BUS_URL" in
         say "bus: $bus_host:$bus_port"
         ;;
 esac
+
+# The infrastructure answers: from here on processes start, so these settings are the deployment's.
+"$BIN/python" "$ROOT/deploy/local/fingerprint.py" record "$FINGERPRINT" || die "cannot write $FINGERPRINT"
 
 if ((USE_MOTO)); then
     [[ -x "$BIN/moto_server" ]] || die "$BIN/moto_server not found: run 'make install' (dev extras)"

@@ -73,7 +73,7 @@ def to_sign_in(request: Request) -> Response:
         response: Response = JSONResponse({"signin": url}, status_code=401)
     else:
         response = RedirectResponse(url, status_code=303)
-    session.end(response)
+    session.end(response, request)
     return response
 
 

@@ -23,8 +23,11 @@ def token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+def secure(request: Request) -> bool:
+    """Outside demo mode cookies are sent only over TLS, whatever scheme reached the gateway: a deployment
+    sits behind a TLS-terminating proxy that speaks plain HTTP to it. Demo mode on http://127.0.0.1 keeps
+    them working without TLS (and sets Secure when the request did come over https)."""
+    return not request.app.state.settings.demo or request.url.scheme == "https"
 
 
 def start(response: Response, request: Request, access_token: str, seconds: int) -> None:
@@ -34,13 +37,14 @@ def start(response: Response, request: Request, access_token: str, seconds: int)
         max_age=seconds,
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=secure(request),
         path="/",
     )
 
 
-def end(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+def end(response: Response, request: Request | None = None) -> None:
+    flag = secure(request) if request is not None else False
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=flag)
 
 
 def _csrf_key(request: Request) -> bytes:
@@ -65,7 +69,7 @@ def remember_csrf(request: Request, response: Response) -> None:
     seed = getattr(request.state, "new_csrf_seed", None)
     if seed:
         response.set_cookie(
-            CSRF_COOKIE, seed, max_age=YEAR, httponly=True, samesite="strict", secure=_secure(request), path="/"
+            CSRF_COOKIE, seed, max_age=YEAR, httponly=True, samesite="strict", secure=secure(request), path="/"
         )
 
 

@@ -84,7 +84,7 @@ def _sign_in_again(request: Request, username: str, target: str, message: str, s
 async def sign_out(request: Request) -> Response:
     await check_csrf(request)
     response = RedirectResponse("/signin", status_code=303)
-    session.end(response)
+    session.end(response, request)
     return response
 
 
@@ -92,6 +92,12 @@ async def sign_out(request: Request) -> Response:
 async def switch_language(request: Request, code: str, next: str | None = None) -> Response:
     response = RedirectResponse(session.safe_next(next, "/"), status_code=303)
     response.set_cookie(
-        session.LANG_COOKIE, i18n.pick(code), max_age=session.YEAR, samesite="strict", httponly=True, path="/"
+        session.LANG_COOKIE,
+        i18n.pick(code),
+        max_age=session.YEAR,
+        samesite="strict",
+        httponly=True,
+        secure=session.secure(request),
+        path="/",
     )
     return response
