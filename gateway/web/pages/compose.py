@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from gateway.web import forms
-from gateway.web.directory import recipients, resolve
 from gateway.web.client import Api, ApiError
+from gateway.web.directory import recipients, resolve
 from gateway.web.pages.common import directory, whoami
 from gateway.web.render import WebRoute, api, check_csrf, lang_of, render
 

@@ -8,8 +8,8 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from gateway.web.pages.common import directory, is_clerk, whoami
 from gateway.web import dates, i18n
+from gateway.web.pages.common import directory, is_clerk, whoami
 from gateway.web.render import WebRoute, api, lang_of, render
 from shared import thai
 

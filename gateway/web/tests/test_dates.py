@@ -83,7 +83,8 @@ def test_what_is_not_a_date_is_refused_in_thai(typed):
 
 
 @pytest.mark.parametrize(
-    "typed", ["2/12/2569 14:30", "2/12/2569 14.30", "2 ธ.ค. 2569 14.30 น.", "2 ธ.ค. 2569 เวลา 14:30 น.", "2/12/2569, 14:30"]
+    "typed",
+    ["2/12/2569 14:30", "2/12/2569 14.30", "2 ธ.ค. 2569 14.30 น.", "2 ธ.ค. 2569 เวลา 14:30 น.", "2/12/2569, 14:30"],
 )
 def test_a_moment_is_bangkok_time(typed):
     found = parse_moment(typed)
