@@ -166,6 +166,35 @@ def test_the_own_unit_and_the_ministries_are_not_offered(open_as):
     expect(picker.get_by_role("option")).to_contain_text("สำนักงานปลัดกระทรวงทดสอบที่ 4")
 
 
+def test_the_unit_tree_is_walked_and_chosen_from_with_the_keyboard(open_as):
+    ops = open_as("ops.clerk")
+    ops.goto("/compose")
+    picker = ops.locator("#cc-picker")
+    picker.get_by_role("button", name="เลือกจากผังหน่วยงาน").click()
+    tree = picker.get_by_role("tree", name="ผังหน่วยงาน")
+    ministry = tree.locator("[role=treeitem][data-key=mof]")
+    expect(ministry).to_have_attribute("tabindex", "0")  # the tree is one tab stop, at its first item
+    ministry.focus()
+    ops.keyboard.press("ArrowRight")
+    expect(ministry).to_have_attribute("aria-expanded", "true")
+    ops.keyboard.press("ArrowDown")
+    own = tree.locator("[role=treeitem][data-key=ops]")
+    expect(own).to_be_focused()
+    expect(own).to_have_attribute("aria-disabled", "true")  # one's own unit is shown, not offered
+    ops.keyboard.press("ArrowDown")
+    treasury = tree.locator("[role=treeitem][data-key=td]")
+    expect(treasury).to_be_focused()
+    ops.keyboard.press("Enter")
+    expect(treasury).to_have_attribute("aria-selected", "true")
+    expect(picker.locator(".chip[data-key=td]")).to_be_visible()
+    ops.keyboard.press("ArrowLeft")
+    expect(ministry).to_be_focused()
+    ops.keyboard.press("ArrowLeft")
+    expect(ministry).to_have_attribute("aria-expanded", "false")
+    picker.get_by_role("button", name="นำ กรมธนารักษ์ ออก").click()
+    expect(picker.locator(".chip")).to_have_count(0)
+
+
 def test_a_deadline_typed_in_the_buddhist_era_is_the_letters_deadline(open_as):
     ops = open_as("ops.clerk")
     ops.goto("/compose")

@@ -224,7 +224,14 @@
     function ready(then) {
       if (directory) { then(); return; }
       more.textContent = says("msgLoading");
-      load().then((found) => { directory = found; more.textContent = ""; then(); }, () => { more.textContent = says("msgFailed"); });
+      load().then((found) => { directory = found; more.textContent = ""; then(); }, () => {
+        more.textContent = says("msgFailed");
+        // Without the directory the text box the server reads is the way left to name recipients.
+        if (fallback) {
+          fallback.hidden = false;
+          fallback.querySelectorAll("input, textarea").forEach((node) => { node.disabled = false; });
+        }
+      });
     }
 
     input.addEventListener("focus", () => ready(() => {}));

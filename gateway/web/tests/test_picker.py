@@ -152,7 +152,13 @@ async def test_the_date_filters_take_buddhist_era_dates_and_name_a_gregorian_one
     assert 'value="1 ม.ค. 2569"' in fine.text
     wrong = await web.get("/inbox", params={"from": "1/1/2026"})
     assert wrong.status_code == 200 and 'id="from-error"' in wrong.text and "2569" in wrong.text
-    year = await web.get("/registers/receive", params={"year": "2026"})
+    await sign_in(web, "auditor")
+    audit = {"org": str(org_id("cgd")), "from": "1 ม.ค. 2569", "to": "31 ธ.ค. 2569"}
+    searched = await web.get("/audit", params=audit)
+    assert searched.status_code == 200 and "field-error" not in searched.text
+    wrong = await web.get("/audit", params=audit | {"to": "31/12/2026"})
+    assert wrong.status_code == 200 and 'id="to-error"' in wrong.text and "2569" in wrong.text
+    year = await web.get("/registers/receive", params={"year": "2026", "org_id": str(org_id("cgd"))})
     assert "ไม่ใช่ปีพุทธศักราช" in year.text and "ทะเบียนหนังสือรับ" in year.text
 
 
