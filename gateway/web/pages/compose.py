@@ -25,7 +25,9 @@ async def compose(request: Request) -> Response:
     return await _form(request, forms.blank(uuid.uuid4().hex), {})
 
 
-async def _form(request: Request, values: dict, errors: dict, status: int = 200, candidates: dict | None = None):
+async def _form(
+    request: Request, values: dict, errors: dict, status: int = 200, candidates: dict | None = None
+) -> Response:
     client = api(request)
     me = await whoami(client)
     orgs = await directory(client)
