@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gateway.web.client import in_process
-from gateway.web.pages import assets, audit, auth, compose, files, followup, inbox, letter, oidc, registers
+from gateway.web.pages import assets, audit, auth, compose, files, followup, inbox, letter, oidc, picker, registers
 
-ROUTERS = (assets, auth, oidc, inbox, compose, letter, registers, followup, audit, files)
+ROUTERS = (assets, auth, oidc, inbox, compose, letter, registers, followup, audit, files, picker)
 
 
 def mount(app: FastAPI) -> None:

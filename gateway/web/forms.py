@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from gateway.web import i18n
+from gateway.web import dates, i18n
 from gateway.web.client import ApiError
 
 TEXT_FIELDS = (
@@ -21,6 +21,9 @@ TEXT_FIELDS = (
     "urgency",
     "secrecy",
     "deliver_by",
+    "doc_date",
+    "recipient_text",
+    "cc_text",
     "references",
     "enclosures",
     "idempotency_key",
@@ -34,7 +37,6 @@ DEFAULTS = {
     "closing": "ขอแสดงความนับถือ",
 }
 THAI = re.compile("[\u0e00-\u0e7f]")
-BANGKOK_OFFSET = "+07:00"
 API_NAME = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
 # Which form field an API error is about: the API names its own fields, some nested (`references.0.doc_no`).
@@ -86,11 +88,28 @@ def letter_request(values: dict) -> dict:
     }
     if values["sub_kind"]:
         body["sub_kind"] = values["sub_kind"]
-    if values["deliver_by"]:
-        # datetime-local has no zone: what the clerk typed is Bangkok time.
-        moment = values["deliver_by"]
-        body["deliver_by"] = moment + (":00" if len(moment) == 16 else "") + BANGKOK_OFFSET
+    deliver_by = dates.parse_moment(values["deliver_by"])
+    if deliver_by:
+        body["deliver_by"] = deliver_by.isoformat()  # typed in Bangkok time, sent with its offset
+    doc_date = dates.parse_day(values["doc_date"])
+    if doc_date:
+        body["doc_date"] = doc_date.isoformat()
     return body
+
+
+DATE_FIELDS = {"deliver_by": dates.parse_moment, "doc_date": dates.parse_day}
+
+
+def date_errors(values: dict, lang: str = "th") -> dict[str, str]:
+    """The Buddhist-era dates the API would be sent, checked first: a Gregorian year typed by mistake is
+    refused here rather than sent as a date 543 years away."""
+    errors = {}
+    for name, parse in DATE_FIELDS.items():
+        try:
+            parse(values[name])
+        except dates.DateRefused as refused:
+            errors[name] = readable(str(refused), lang)
+    return errors
 
 
 def field_errors(error: ApiError, lang: str) -> dict[str, str]:
@@ -99,7 +118,7 @@ def field_errors(error: ApiError, lang: str) -> dict[str, str]:
     placed: dict[str, str] = {}
     items = error.errors or [{"field": None, "message": error.detail}]
     for item in items:
-        message = _readable(str(item.get("message") or error.detail), lang)
+        message = readable(str(item.get("message") or error.detail), lang)
         field = _field(item.get("field"), message)
         # The API's own field names (recipient_org_ids) mean nothing to a clerk: the form's words instead.
         if (
@@ -125,7 +144,7 @@ def _field(name, message: str) -> str:
     return "_form"
 
 
-def _readable(message: str, lang: str) -> str:
+def readable(message: str, lang: str) -> str:
     """Without the validator's prefix; in Thai, without the English gloss in brackets at the end."""
     message = message.removeprefix("Value error, ").strip()
     if lang == "th" and THAI.search(message):

@@ -11,10 +11,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from conftest import missing
 
@@ -40,21 +42,30 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("sarabun")
-    return [str(script), "run"] if script.exists() else [sys.executable, "-m", "services.launcher", "run"]
-
-
 # Per module: each module's letters are numbered and received from 1, whatever the other modules sent.
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """The base URL of a fresh embedded deployment, stopped after the module."""
-    data = tmp_path_factory.mktemp("sarabun-web")
+    with running(tmp_path_factory.mktemp("sarabun-web")) as base:
+        yield base
+
+
+def demo_env(data: Path, port: int | None = None) -> dict[str, str]:
+    env = {**os.environ, "SARABUN_DEMO": "1", "SARABUN_DATA_DIR": str(data), "SARABUN_HOST": "127.0.0.1"}
+    return env | ({"SARABUN_PORT": str(port)} if port else {})
+
+
+def sarabun(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("sarabun")
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "services.launcher", *args]
+
+
+@contextmanager
+def running(data: Path) -> Iterator[str]:
+    """`sarabun run` in demo mode over the data folder (which may already hold databases), until the end."""
     port = _free_port()
-    env = {**os.environ, "SARABUN_DEMO": "1", "SARABUN_DATA_DIR": str(data), "SARABUN_PORT": str(port)}
-    env["SARABUN_HOST"] = "127.0.0.1"
     log = (data / "server.log").open("wb")
-    process = subprocess.Popen(_command(), env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(sarabun("run"), env=demo_env(data, port), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process, data / "server.log")
@@ -138,3 +149,10 @@ def shoot(page, name: str) -> None:
     `make screenshots`)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def pick(picker, fragment: str, key: str) -> None:
+    """Chooses a unit in a recipient picker by typing part of its name or code and clicking the suggestion."""
+    picker.get_by_role("combobox").fill(fragment)
+    picker.locator(f"[role=option][data-key='{key}']").click()
+    expect(picker.locator(f".chip[data-key='{key}']")).to_be_visible()

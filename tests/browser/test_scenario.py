@@ -9,7 +9,7 @@ import time
 from fpdf import FPDF
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shoot, token
+from tests.browser.conftest import pick, shoot, token
 
 SUBJECT = "ขอเชิญประชุมคณะทำงานจัดทำงบประมาณ พ.ศ. 2570"
 
@@ -58,8 +58,8 @@ def test_a_circular_from_sending_to_verified_history(open_as, api, tmp_path):
     ops.fill("#body", "ด้วยกระทรวงการคลังจะจัดประชุมคณะทำงานจัดทำงบประมาณ จึงขอเชิญผู้แทนหน่วยงานเข้าร่วมประชุม")
     ops.fill("#signer_name", "นายสมชาย ใจดี")
     ops.fill("#signer_position", "ปลัดกระทรวงการคลัง")
-    ops.check("input[name=recipient_org_ids][data-key=cgd]")
-    ops.check("input[name=recipient_org_ids][data-key=rd]")
+    pick(ops.locator("#recipients-picker"), "บัญชีกลาง", "cgd")
+    pick(ops.locator("#recipients-picker"), "กค 0700", "rd")
     ops.check("#circular")
     ops.check("input[name=urgency][value=very_urgent]")
     ops.set_input_files("#files", str(pdf))

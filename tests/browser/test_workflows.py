@@ -8,7 +8,7 @@ from __future__ import annotations
 from fpdf import FPDF
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shoot, token
+from tests.browser.conftest import pick, shoot, token
 from tests.browser.test_scenario import org_ids, send_plain, until
 
 
@@ -64,7 +64,7 @@ def test_a_letter_found_by_a_thai_fragment_is_registered_and_forwarded_to_a_depa
     expect(cgd.locator("#attachments .pages")).to_have_text("5 หน้า")
     mine = cgd.locator("section[aria-labelledby=mine-heading]")
     mine.get_by_text("ส่งต่อหรือคืนเรื่อง").click()
-    mine.get_by_label("ส่งต่อถึง").select_option(label="กรมสรรพสามิต")
+    pick(mine.locator("[data-picker]"), "สรรพสามิต", "excise")
     mine.get_by_label("หมายเหตุ").fill("เพื่อโปรดพิจารณาดำเนินการในส่วนที่เกี่ยวข้อง")
     shoot(cgd, "forward")
     mine.get_by_role("button", name="ส่งต่อหนังสือ").click()
@@ -110,8 +110,8 @@ def test_the_sender_sends_a_copy_recalls_it_from_one_recipient_and_cancels_the_l
     ops.goto("/compose")
     expect(ops.locator("#hint")).to_contain_text("เลือกผู้รับ")
     ops.fill("#subject", "ขอความร่วมมือตรวจสอบบัญชีทรัพย์สินราชพัสดุ")
-    ops.check("input[name=recipient_org_ids][data-key=td]")
-    ops.check("input[name=cc_org_ids][data-key=customs]")
+    pick(ops.locator("#recipients-picker"), "ธนารักษ์", "td")
+    pick(ops.locator("#cc-picker"), "ศุลกากร", "customs")
     shoot(ops, "compose-cc")
     ops.click("#send")
     expect(ops.locator("#notice")).to_contain_text("ส่งหนังสือแล้ว เลขที่")

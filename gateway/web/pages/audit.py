@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from gateway.web import i18n
 from gateway.web.client import Api, ApiError
 from gateway.web.pages.common import directory, is_auditor, names, whoami
-from gateway.web.render import WebRoute, api, render
+from gateway.web.pages.inbox import typed_days
+from gateway.web.render import WebRoute, api, lang_of, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -34,10 +35,12 @@ async def audit_search(request: Request) -> Response:
     orgs = await directory(client)
     filters = {key: query.get(key, "")[:100] for key in ("org", "type", "from", "to", "doc_no")}
     events = None
-    if filters["org"]:
+    errors, days = typed_days(filters, lang_of(request))
+    if filters["org"] and not errors:
+        span = {name: day.isoformat() if day else "" for name, day in days.items()}
         page = await client.get(
             f"/audit/orgs/{uuid.UUID(filters['org'])}/events",
-            **{"from": filters["from"], "to": filters["to"], "type": filters["type"], "limit": 1000},
+            **{"from": span["from"], "to": span["to"], "type": filters["type"], "limit": 1000},
         )
         events = (
             [e for e in page["items"] if filters["doc_no"] in (e.get("doc_no") or "")]
@@ -51,6 +54,7 @@ async def audit_search(request: Request) -> Response:
         orgs=[o for o in orgs if o["kind"] != "ministry"],
         names=names(orgs),
         filters=filters,
+        errors=errors,
         events=events,
         event_types=EVENT_TYPES,
         bad_letter=bool(letter),

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 
 from gateway.web import forms
 from gateway.web.client import Api, ApiError
+from gateway.web.directory import recipients, resolve
 from gateway.web.pages.common import directory, whoami
 from gateway.web.render import WebRoute, api, check_csrf, lang_of, render
 
@@ -24,10 +25,12 @@ async def compose(request: Request) -> Response:
     return await _form(request, forms.blank(uuid.uuid4().hex), {})
 
 
-async def _form(request: Request, values: dict, errors: dict, status: int = 200) -> Response:
+async def _form(
+    request: Request, values: dict, errors: dict, status: int = 200, candidates: dict | None = None
+) -> Response:
     client = api(request)
     me = await whoami(client)
-    orgs = [o for o in await directory(client) if o["id"] != me["org_id"] and o["kind"] != "ministry"]
+    orgs = await directory(client)
     groups = await client.get("/groups")
     limit = request.app.state.settings.max_upload_bytes
     return render(
@@ -35,8 +38,11 @@ async def _form(request: Request, values: dict, errors: dict, status: int = 200)
         "compose.html",
         status=status,
         me=me,
-        orgs=orgs,
         groups=groups,
+        chosen=_chosen(orgs, values["recipient_org_ids"]),
+        chosen_cc=_chosen(orgs, values["cc_org_ids"]),
+        chosen_groups=[g for g in groups if g["id"] in values["recipient_group_ids"]],
+        candidates=candidates or {},
         v=values,
         errors=errors,
         attachments=list(zip(values["attachment_ids"], values["attachment_names"], strict=False)),
@@ -45,6 +51,11 @@ async def _form(request: Request, values: dict, errors: dict, status: int = 200)
         accept=ACCEPT,
         active="compose",
     )
+
+
+def _chosen(orgs: list[dict], ids: list[str]) -> list[dict]:
+    by_id = {org["id"]: org for org in orgs}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
 
 
 @router.post("/compose")
@@ -56,6 +67,9 @@ async def send(request: Request) -> Response:
     client = api(request)
     try:
         await _upload_fallback(client, form, values)
+        errors, candidates = await _typed(client, values, lang_of(request))
+        if errors:
+            return await _form(request, values, errors, status=422, candidates=candidates)
         letter = await client.post(
             "/letters", forms.letter_request(values), headers={"Idempotency-Key": values["idempotency_key"]}
         )
@@ -64,6 +78,31 @@ async def send(request: Request) -> Response:
             raise
         return await _form(request, values, forms.field_errors(error, lang_of(request)), status=error.status)
     return RedirectResponse(f"/letters/{letter['id']}?notice=sent&doc={letter['doc_no']}", status_code=303)
+
+
+async def _typed(client: Api, values: dict, lang: str) -> tuple[dict, dict]:
+    """What a browser without the picker script sends as text: recipients by name or code, moved into the
+    id lists when they name one unit; and the Buddhist-era dates. The field errors, and per field the units
+    a fragment matched for the clerk to choose from."""
+    errors = forms.date_errors(values, lang)
+    candidates: dict[str, list[dict]] = {}
+    if values["recipient_text"].strip() or values["cc_text"].strip():
+        me = await whoami(client)
+        orgs = recipients(await directory(client), me)
+        groups = await client.get("/groups")
+        for text_field, ids, group_ids, error_field in (
+            ("recipient_text", "recipient_org_ids", "recipient_group_ids", "recipients"),
+            ("cc_text", "cc_org_ids", None, "cc"),
+        ):
+            found = resolve(values[text_field], orgs, groups if group_ids else [])
+            values[ids] = list(dict.fromkeys(values[ids] + found.org_ids))
+            if group_ids:
+                values[group_ids] = list(dict.fromkeys(values[group_ids] + found.group_ids))
+            values[text_field] = "\n".join(found.left)
+            if found.problems:
+                errors[error_field] = " ".join(forms.readable(problem, lang) for problem in found.problems)
+                candidates[error_field] = found.candidates
+    return errors, candidates
 
 
 async def _upload_fallback(client: Api, form, values: dict) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -12,6 +13,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from gateway.web import dates, i18n, session
 from gateway.web.client import ApiError
+from gateway.web.directory import recipients, resolve
+from gateway.web.forms import readable
 from gateway.web.pages.common import directory, names, whoami
 from gateway.web.render import WebRoute, api, check_csrf, lang_of, render, wants_json
 
@@ -31,7 +34,12 @@ async def inbox(request: Request) -> Response:
     page = await client.get("/inbox", q=filters["q"], status=filters["status"], limit=PAGE)
     unread = await client.get("/inbox", status="delivered", limit=PAGE)
     overdue = (await client.get("/follow-up"))["overdue"]
-    items = ordered(narrowed(page["items"], filters))
+    errors, days = typed_days(filters, lang_of(request))
+    items = ordered(narrowed(page["items"], filters, days))
+    known = {org["id"]: org for org in orgs}
+    senders = [known[i] for i in dict.fromkeys(item["sender_org_id"] for item in page["items"]) if i in known]
+    if filters["sender"] in known and known[filters["sender"]] not in senders:
+        senders.append(known[filters["sender"]])
     return render(
         request,
         "inbox.html",
@@ -40,6 +48,8 @@ async def inbox(request: Request) -> Response:
         names=names(orgs),
         items=items,
         filters=filters,
+        errors=errors,
+        senders=senders,
         unread=len(unread["items"]),
         overdue=len(overdue),
         overdue_ids={d["delivery_id"] for d in overdue},
@@ -49,9 +59,22 @@ async def inbox(request: Request) -> Response:
     )
 
 
-def narrowed(items: list[dict], filters: dict) -> list[dict]:
+def typed_days(filters: dict, lang: str) -> tuple[dict[str, str], dict[str, date | None]]:
+    """The date filters as typed (Buddhist era), read; one that cannot be read is named and left out."""
+    errors: dict[str, str] = {}
+    days: dict[str, date | None] = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = dates.parse_day(filters[name])
+        except dates.DateRefused as refused:
+            errors[name] = readable(str(refused), lang)
+            days[name] = None
+    return errors, days
+
+
+def narrowed(items: list[dict], filters: dict, days: dict) -> list[dict]:
     """What the API cannot filter by (urgency, sender, the Bangkok date of arrival) is filtered here."""
-    start, end = _day(filters["from"]), _day(filters["to"])
+    start, end = days.get("from"), days.get("to")
     kept = []
     for item in items:
         arrived = dates.bangkok_day(item["delivered_at"])
@@ -69,11 +92,6 @@ def ordered(items: list[dict]) -> list[dict]:
     """Most urgent first, newest first within an urgency: the order a clerk works in."""
     by_time = sorted(items, key=lambda i: i["delivered_at"] or "", reverse=True)
     return sorted(by_time, key=lambda i: i18n.URGENCY_RANK.get(i["urgency"], 0), reverse=True)
-
-
-def _day(text: str):
-    found = dates.moment(text) if text else None
-    return found if found and not hasattr(found, "hour") else None
 
 
 def notice(request: Request) -> str | None:
@@ -131,12 +149,30 @@ async def act(request: Request, delivery_id: uuid.UUID, action: Action) -> Respo
     if action == "receive":
         result = await client.post(path)
     elif action == "forward":
-        body = {"recipient_org_ids": form.getlist("recipient_org_ids"), "note": str(form.get("note", ""))}
+        chosen = [str(org) for org in form.getlist("recipient_org_ids")] + await typed_recipients(request, form)
+        body = {"recipient_org_ids": list(dict.fromkeys(chosen)), "note": str(form.get("note", ""))}
         result = await client.post(path, body)
     else:
         result = await client.post(path, {"reason": str(form.get("reason", ""))})
     done = {"receive": "received", "return": "returned", "reject": "rejected", "forward": "forwarded"}[action]
     return answered(request, form, done, result.get("receive_no"), result["status"])
+
+
+async def typed_recipients(request: Request, form) -> list[str]:
+    """Units typed by name or letter code (a browser without the picker script); a line that names no unit,
+    or several, is refused with the reason (422), and nothing is forwarded."""
+    text = str(form.get("recipient_text", "") or "")
+    if not text.strip():
+        return []
+    client = api(request)
+    found = resolve(text, recipients(await directory(client), await whoami(client)))
+    if found.problems:
+        lang = lang_of(request)
+        detail = " ".join(readable(problem, lang) for problem in found.problems)
+        if found.candidates:
+            detail += " — " + ", ".join(f"{o['name']} ({o['code']})" for o in found.candidates)
+        raise ApiError(422, {"status": 422, "detail": detail})
+    return found.org_ids
 
 
 def answered(request: Request, form, done: str, receive_no, status) -> Response:

@@ -8,8 +8,9 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from gateway.web import dates, i18n
 from gateway.web.pages.common import directory, is_clerk, whoami
-from gateway.web.render import WebRoute, api, render
+from gateway.web.render import WebRoute, api, lang_of, render
 from shared import thai
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -26,6 +27,10 @@ async def register_page(
     client = api(request)
     me = await whoami(client)
     orgs = [o for o in await directory(client) if o["kind"] != "ministry"]
+    year_notice = None
+    if year and year < dates.EARLIEST_BE:  # a Gregorian year in the address: say so, show the year it means
+        year_notice = i18n.translator(lang_of(request))("register.bad_year", year=year, shown=year + thai.BE_OFFSET)
+        year += thai.BE_OFFSET
     year = year or thai.buddhist_year()
     unit = None if is_clerk(me) else (org_id or None)
     page = None
@@ -38,6 +43,7 @@ async def register_page(
         orgs=orgs,
         register=register,
         year=year,
+        year_notice=year_notice,
         org_id=unit or "",
         page=page,
         years=range(thai.buddhist_year(), thai.buddhist_year() - 6, -1),
