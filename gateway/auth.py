@@ -45,8 +45,9 @@ def issue_token(principal: Principal, secret: str, minutes: int) -> str:
 
 
 def read_token(token: str, secret: str) -> Principal:
+    """What the token claims, with when its holder signed in; the account decides the rest (`_current`)."""
     try:
-        return decode_principal(token, secret, issuer=ISSUER, audience=AUDIENCE)
+        return decode_principal(token, secret, issuer=ISSUER, audience=AUDIENCE, signed_in=True)
     except ValueError as exc:
         raise _unauthorized() from exc
 
@@ -60,9 +61,13 @@ def _unauthorized() -> Problem:
 
 
 async def _current(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Principal:
+    """The principal of the account as it is now (gateway/people/accounts.py): the token only says who signed
+    in and when, so a disabled account is refused and a moved one acts in its new unit, whatever the token
+    says."""
     if not token:
         raise _unauthorized()
-    return read_token(token, request.app.state.settings.jwt_secret)
+    claimed = read_token(token, request.app.state.settings.jwt_secret)
+    return await request.app.state.accounts.principal(claimed.user, claimed.signed_in_at)
 
 
 CurrentUser = Annotated[Principal, Depends(_current)]
