@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gateway.web.client import in_process
-from gateway.web.pages import assets, audit, auth, compose, files, followup, inbox, letter, registers
+from gateway.web.pages import account, assets, audit, auth, compose, files, followup, inbox, letter, registers
 
-ROUTERS = (assets, auth, inbox, compose, letter, registers, followup, audit, files)
+ROUTERS = (assets, auth, account, inbox, compose, letter, registers, followup, audit, files)
 
 
 def mount(app: FastAPI) -> None:
