@@ -170,7 +170,7 @@ async def import_users(
     policy.require(who, "user.manage")
     data = await file.read(csv_import.MAX_BYTES + 1)
     units = await _units(services, who)
-    accounts = csv_import.parse(data, {unit["key"]: unit["id"] for unit in units.values()})
+    accounts = csv_import.parse(data, {unit["key"]: uuid.UUID(unit["id"]) for unit in units.values()})
     people = _people(request)
     plan = await (people.plan_import(accounts) if dry_run else people.apply_import(who.user, accounts))
     return {"applied": not dry_run, **plan}
