@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,9 +12,6 @@ from fastapi.security import OAuth2PasswordBearer
 
 from shared.principal import Principal, decode_principal, encode_principal
 from shared.problems import Problem
-
-if TYPE_CHECKING:
-    from gateway.clients import Services
 
 ISSUER = "sarabun"
 AUDIENCE = "sarabun-api"
@@ -43,23 +40,14 @@ def password_matches(password_hash: str | None, password: str) -> bool:
         return False
 
 
-async def principal_of(user: dict, services: Services) -> Principal:
-    """What a signed-in user's tokens carry, with their unit's letter code: the same whichever way they signed in
-    (a password, or the agency's identity provider)."""
-    principal = Principal(
-        user=user["username"], org_id=user["org_id"], roles=tuple(user["roles"]), clearance=user["clearance"]
-    )
-    org = await services.json("routing", "GET", f"/orgs/{user['org_id']}", principal)
-    return principal.model_copy(update={"org_code": org["code"]})
-
-
 def issue_token(principal: Principal, secret: str, minutes: int) -> str:
     return encode_principal(principal, secret, issuer=ISSUER, audience=AUDIENCE, seconds=minutes * 60)
 
 
 def read_token(token: str, secret: str) -> Principal:
+    """What the token claims, with when its holder signed in; the account decides the rest (`_current`)."""
     try:
-        return decode_principal(token, secret, issuer=ISSUER, audience=AUDIENCE)
+        return decode_principal(token, secret, issuer=ISSUER, audience=AUDIENCE, signed_in=True)
     except ValueError as exc:
         raise _unauthorized() from exc
 
@@ -73,9 +61,13 @@ def _unauthorized() -> Problem:
 
 
 async def _current(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Principal:
+    """The principal of the account as it is now (gateway/people/accounts.py): the token only says who signed
+    in and when, so a disabled account is refused and a moved one acts in its new unit, whatever the token
+    says."""
     if not token:
         raise _unauthorized()
-    return read_token(token, request.app.state.settings.jwt_secret)
+    claimed = read_token(token, request.app.state.settings.jwt_secret)
+    return await request.app.state.accounts.principal(claimed.user, claimed.signed_in_at)
 
 
 CurrentUser = Annotated[Principal, Depends(_current)]

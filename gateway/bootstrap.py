@@ -13,9 +13,11 @@ from fastapi import APIRouter
 from gateway import denials, web
 from gateway.adapters import tables
 from gateway.adapters.repository import UserRepository
-from gateway.api import attachments, audit, auth, directory, letters, registers
+from gateway.api import admin_users, attachments, audit, auth, directory, letters, registers
 from gateway.auth import hash_password
 from gateway.clients import SERVICES, Services
+from gateway.people.accounts import Accounts
+from gateway.people.service import People
 from shared.bus import Bus
 from shared.db import Database
 from shared.outbox import OutboxRelay
@@ -42,8 +44,10 @@ def build(
     app.state.db = db
     app.state.services = services
     app.state.settings = settings
+    app.state.accounts = Accounts(db, services)
+    app.state.people = People(db, on_change=app.state.accounts.forget)
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, directory, attachments, letters, registers, audit):
+    for module in (auth, directory, attachments, letters, registers, audit, admin_users):
         api.include_router(module.router)
     app.include_router(api)
     denials.install(app)

@@ -201,10 +201,10 @@ class RelyingParty:
         return dict(claims)
 
     def identity(self, claims: dict) -> Identity:
-        """The username is the configured claim, NFC-normalised and trimmed."""
+        """The username is the configured claim, spelt as every username is (NFC, trimmed, lower case)."""
         name = self.settings.oidc_username_claim
         value = claims.get(name)
-        username = thai.clean(value) if isinstance(value, str) else ""
+        username = thai.clean(value).lower() if isinstance(value, str) else ""
         if not username or len(username) > 100:
             raise Refused(
                 403,

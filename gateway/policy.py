@@ -4,6 +4,7 @@ is decided by the owning service's scoped queries (outside the scope the answer 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 from shared.principal import Principal
 from shared.problems import Problem
@@ -29,7 +30,15 @@ ALLOWED: dict[str, frozenset[str]] = {
     "directory.read": frozenset({"clerk", "auditor", "admin"}),
     "register.read": frozenset({"clerk", "auditor"}),
     "register.set_next": frozenset({"admin"}),
+    "user.manage": frozenset({"admin"}),  # people: create, change, disable, import, one-time sign-in links
+    "password.change": frozenset({"clerk", "staff", "executive", "auditor", "admin"}),  # one's own
 }
+
+# Actions that change who may do what, or where numbering continues: they need a sign-in within FRESH, so a
+# token left open on a desk cannot be used for them.
+FRESH_ACTIONS = frozenset({"user.manage", "directory.manage", "register.set_next"})
+FRESH = timedelta(minutes=15)
+FRESH_SIGN_IN_TYPE = "/problems/fresh-sign-in-required"
 
 
 def allowed(who: Principal, action: str) -> bool:
@@ -45,7 +54,29 @@ class Denied(Problem):
         self.action = action
 
 
+class FreshSignInRequired(Problem):
+    """An administrative action with a token older than FRESH: the client sends the person to sign in again
+    (the `type` tells this 401 from an expired or missing token)."""
+
+    def __init__(self):
+        super().__init__(
+            401,
+            "รายการนี้ต้องเข้าสู่ระบบใหม่ภายใน 15 นาทีที่ผ่านมา โปรดเข้าสู่ระบบอีกครั้ง "
+            "(this action needs a sign-in within the last 15 minutes: please sign in again)",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token", error_description="fresh sign-in required"'},
+            type=FRESH_SIGN_IN_TYPE,
+        )
+
+
+def signed_in_recently(who: Principal, now: datetime | None = None) -> bool:
+    if who.signed_in_at is None:
+        return False
+    return (now or datetime.now(UTC)) - who.signed_in_at <= FRESH
+
+
 def require(who: Principal, action: str) -> None:
     if not allowed(who, action):
         log.warning("denied %s to %s (roles %s)", action, who.user, ",".join(who.roles))
         raise Denied(who, action)
+    if action in FRESH_ACTIONS and not signed_in_recently(who):
+        raise FreshSignInRequired()

@@ -6,6 +6,8 @@ other; only this launcher puts them side by side.
     sarabun serve NAME [--port]  one of gateway, intake, routing, storage, audit
     sarabun seed [--demo]        the sample directory, and with --demo the demo users
     sarabun topology             RabbitMQ definitions for deploy/rabbitmq/definitions.json
+    sarabun admin create USERNAME [--display-name TEXT] [--org KEY] [--link]
+                                 the first administrator, on a fresh production database too
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import importlib
 import json
 import logging
@@ -117,6 +120,95 @@ async def _seed(settings: Settings, demo: bool) -> None:
         await runtime.stop()
 
 
+class AdminRefused(Exception):
+    """`sarabun admin create` cannot go on; the message says why (exit status 2)."""
+
+
+async def _create_admin(settings: Settings, args: argparse.Namespace, read_password) -> str:
+    """Makes an administrator in the gateway's database (migrated first) and answers what to tell the
+    operator. With --org, the unit is looked up in routing's directory; without it the administrator belongs
+    to no unit until one is given (e.g. after the directory is imported). The creation is an audit event
+    with the actor `cli`, published when the gateway next runs."""
+    from gateway.adapters.repository import UserRepository
+    from gateway.people import rules
+    from gateway.people.service import People
+    from shared.migrate import upgrade
+    from shared.problems import Problem
+
+    try:
+        username = rules.username(args.username)
+        display_name = rules.text("display_name", args.display_name or username, required=True)
+    except rules.Invalid as invalid:
+        raise AdminRefused(invalid.message) from None
+    deployment = Deployment(settings, ("gateway",))
+    try:
+        gateway = deployment.gateway
+        await upgrade(gateway.db, gateway.migrations)
+        async with gateway.db.read() as session:
+            if await UserRepository(session).get(username):
+                raise AdminRefused(f"a user named {username!r} already exists; nothing was changed")
+        org_id = await _unit_of(settings, args.org) if args.org else None
+        password_hash = None if args.link else await _admin_password(settings, read_password)
+        account = rules.Account(
+            username=username, display_name=display_name, org_id=org_id, roles=["admin"], clearance="normal"
+        )
+        people = People(gateway.db, on_change=lambda: None)
+        try:
+            await people.create("cli", account, password_hash)
+        except Problem as problem:  # made by someone else meanwhile
+            raise AdminRefused(f"a user named {username!r} already exists; nothing was changed") from problem
+        if not args.link:
+            return f"administrator {username} created; sign in with the password given"
+        token, expires_at = await people.issue_link("cli", username)
+        base = settings.public_url or f"http://{settings.host}:{settings.port}"
+        return f"{base.rstrip('/')}/auth/link/{token}\n(one use, until {expires_at.isoformat()})"
+    finally:
+        for runtime in deployment.runtimes:
+            await runtime.stop()
+
+
+async def _unit_of(settings: Settings, key: str):
+    """The id of a unit of routing's directory, read from its database (migrated first)."""
+    from services.routing.adapters.repository import DirectoryRepository
+    from shared.migrate import upgrade
+
+    routing = Deployment(settings, ("routing",)).services["routing"]
+    try:
+        await upgrade(routing.db, routing.migrations)
+        async with routing.db.read() as session:
+            units = await DirectoryRepository(session).all()
+    finally:
+        await routing.stop()
+    for unit in units:
+        if unit["key"] == key:
+            return unit["id"]
+    raise AdminRefused(f"no unit with the key {key!r} in the directory; import the directory first or leave out --org")
+
+
+async def _admin_password(settings: Settings, read_password) -> str:
+    from gateway.auth import hash_password
+    from gateway.people import rules
+
+    if not settings.local_passwords:
+        raise AdminRefused("local passwords are switched off (SARABUN_LOCAL_PASSWORDS=false): use --link")
+    password = read_password()
+    try:
+        rules.password(password)
+    except rules.Invalid as invalid:
+        raise AdminRefused(invalid.message) from None
+    return await asyncio.to_thread(hash_password, password)
+
+
+def read_password() -> str:
+    """From standard input when it is not a terminal (one line), else asked twice without echo."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise AdminRefused("the two passwords differ; nothing was changed")
+    return first
+
+
 def topology() -> dict:
     """RabbitMQ definitions equal to what every process declares on connect."""
     queues, bindings = [], []
@@ -179,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed", help="load the sample directory (and demo users with --demo)")
     seed.add_argument("--demo", action="store_true")
     commands.add_parser("topology", help="print RabbitMQ definitions")
+    admin = commands.add_parser("admin", help="administrators").add_subparsers(dest="admin_command", required=True)
+    create = admin.add_parser("create", help="make an administrator (the password from standard input or a prompt)")
+    create.add_argument("username")
+    create.add_argument("--display-name")
+    create.add_argument("--org", help="the key of the administrator's unit in the directory")
+    create.add_argument("--link", action="store_true", help="print a one-time sign-in link instead of a password")
     return parser
 
 
@@ -195,6 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level, settings.library_log_level)
     if args.command == "seed":
         asyncio.run(_seed(settings, args.demo))
+        return 0
+    if args.command == "admin":
+        try:
+            print(asyncio.run(_create_admin(settings, args, read_password)))
+        except AdminRefused as refused:
+            print(f"sarabun admin create: {refused}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "run":
         log.info("embedded mode: gateway on http://%s:%d", settings.host, settings.port)

@@ -260,6 +260,51 @@ class AccessDenied(Event):
     denied_at: datetime
 
 
+class UserCreated(Event):
+    """An account was made: by an administrator, an import, the command line (actor `cli`). Only what decides
+    access is carried: never a name, an e-mail address, a password or its hash."""
+
+    TYPE: ClassVar[str] = "user.created.v1"
+    username: str
+    org_id: uuid.UUID | None  # None: an administrator made before the directory had any unit
+    roles: list[str]
+    clearance: Secrecy
+    active: bool
+    password_set: bool
+    created_at: datetime
+
+
+class UserChanged(Event):
+    """An account was changed: the names of the fields that changed, and the account's access afterwards."""
+
+    TYPE: ClassVar[str] = "user.changed.v1"
+    username: str
+    fields: list[str]  # e.g. ["org", "roles", "active", "password"]
+    org_id: uuid.UUID | None
+    roles: list[str]
+    clearance: Secrecy
+    active: bool
+    password_set: bool  # a new password was set (never the password itself)
+    changed_at: datetime
+
+
+class SignInLinkIssued(Event):
+    """An administrator made a one-time sign-in link for someone (any older one stops working)."""
+
+    TYPE: ClassVar[str] = "user.sign-in-link-issued.v1"
+    username: str
+    expires_at: datetime
+    issued_at: datetime
+
+
+class SignedInByLink(Event):
+    """Someone signed in with a one-time link, which can never be used again."""
+
+    TYPE: ClassVar[str] = "user.signed-in-by-link.v1"
+    username: str
+    signed_in_at: datetime
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -278,6 +323,10 @@ EVENTS: dict[str, type[Event]] = {
         AttachmentDownloaded,
         AccessDenied,
         RegisterNumberSet,
+        UserCreated,
+        UserChanged,
+        SignInLinkIssued,
+        SignedInByLink,
         SignInFailed,
         ExternalSignInRefused,
         AccountRequested,

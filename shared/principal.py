@@ -20,6 +20,10 @@ ALGORITHM = "HS256"
 
 CLEARANCE_ORDER = ("normal", "confidential", "secret", "top_secret")
 
+# The unit of a person who belongs to none (an administrator made before any directory exists): an id that no
+# unit has, so every query scoped to it finds nothing.
+NO_UNIT = uuid.UUID(int=0)
+
 
 class Principal(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -29,6 +33,8 @@ class Principal(BaseModel):
     org_code: str = ""  # the unit's letter code, e.g. "กค 0200"; numbers its letters
     roles: tuple[str, ...] = ()
     clearance: str = "normal"
+    # When the person signed in (the gateway's token's `iat`); never carried to the services.
+    signed_in_at: datetime | None = None
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -65,9 +71,11 @@ def encode_principal(principal: Principal, secret: str, *, issuer: str, audience
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_principal(token: str, secret: str, *, issuer: str, audience: str) -> Principal:
+def decode_principal(token: str, secret: str, *, issuer: str, audience: str, signed_in: bool = False) -> Principal:
     """The principal of a token signed with `secret` for this issuer and audience; ValueError otherwise.
-    Only HS256 is accepted, so an unsigned ("none") or differently signed token never passes."""
+    Only HS256 is accepted, so an unsigned ("none") or differently signed token never passes. With
+    `signed_in`, the token's `iat` is kept as the moment the person signed in (user tokens are issued only
+    at sign-in)."""
     try:
         claims = jwt.decode(
             token,
@@ -83,6 +91,7 @@ def decode_principal(token: str, secret: str, *, issuer: str, audience: str) -> 
             org_code=claims.get("org_code", ""),
             roles=tuple(claims["roles"]),
             clearance=claims["clr"],
+            signed_in_at=datetime.fromtimestamp(claims["iat"], UTC) if signed_in and "iat" in claims else None,
         )
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise ValueError("invalid token") from exc

@@ -39,8 +39,17 @@ FRAMEWORK_DETAILS = {
 class Problem(Exception):
     """An error answer a caller can act on. Raise it anywhere; the app turns it into problem+json."""
 
-    def __init__(self, status: int, detail: str, *, errors: list | None = None, headers: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: list | None = None,
+        headers: dict | None = None,
+        type: str = "about:blank",
+    ):
         super().__init__(detail)
+        self.type = type  # a URI naming this kind of problem, when a client must tell it from others
         self.status = status
         self.detail = detail
         self.errors = errors
@@ -48,7 +57,7 @@ class Problem(Exception):
 
     def body(self) -> dict:
         body = {
-            "type": "about:blank",
+            "type": self.type,
             "title": TITLES.get(self.status, "Error"),
             "status": self.status,
             "detail": self.detail,

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     jwt_secret: str = DEMO_SECRET
     service_secret: str = DEMO_SECRET
     token_minutes: int = 30
+    # Whether people may sign in with a password kept here. Off: only through the agency's identity provider
+    # or a one-time sign-in link an administrator issues.
+    local_passwords: bool = True
+    # The address people reach this deployment at (e.g. https://saraban.example.go.th), for links sent to
+    # them; unset, the address of the request that made the link.
+    public_url: str | None = None
     # Signs the audit log's checkpoints: base64 of a 32-byte Ed25519 seed. Only the audit service reads it,
     # and only from here; in demo mode it is generated into a file under data_dir on first start.
     audit_signing_key: str | None = None

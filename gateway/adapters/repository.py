@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import String, cast, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.adapters.tables import login_failures, users
+from gateway.adapters.tables import login_failures, sign_in_links, users
 from shared.db import insert_ignore
 
 
@@ -15,12 +16,103 @@ class UserRepository:
     def __init__(self, session: AsyncSession):
         self.session = session
 
-    async def get(self, username: str) -> dict | None:
-        row = (await self.session.execute(select(users).where(users.c.username == username))).mappings().first()
+    async def get(self, username: str, lock: bool = False) -> dict | None:
+        query = select(users).where(users.c.username == username)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
         return dict(row) if row else None
 
+    async def many(self, usernames: list[str]) -> dict[str, dict]:
+        if not usernames:
+            return {}
+        rows = (await self.session.execute(select(users).where(users.c.username.in_(usernames)))).mappings()
+        return {row["username"]: dict(row) for row in rows}
+
     async def add_if_missing(self, user: dict) -> None:
-        await self.session.execute(insert_ignore(self.session, users, **user))
+        now = datetime.now(UTC)
+        await self.session.execute(insert_ignore(self.session, users, **{"created_at": now, "updated_at": now, **user}))
+
+    async def add(self, user: dict) -> None:
+        await self.session.execute(insert(users).values(**user))
+
+    async def update(self, username: str, **values) -> None:
+        await self.session.execute(update(users).where(users.c.username == username).values(**values))
+
+    async def search(
+        self,
+        *,
+        q: str | None,
+        org_id: uuid.UUID | None,
+        role: str | None,
+        active: bool | None,
+        after: str | None,
+        limit: int,
+    ) -> list[dict]:
+        """A page of people in username order, filtered in the query."""
+        query = select(users).order_by(users.c.username).limit(limit)
+        if q:
+            pattern = f"%{_escape(q.lower())}%"
+            query = query.where(
+                or_(
+                    *(
+                        func.lower(column).like(pattern, escape="\\")
+                        for column in (users.c.username, users.c.display_name, users.c.email)
+                    )
+                )
+            )
+        if org_id is not None:
+            query = query.where(users.c.org_id == org_id)
+        if role:
+            # Roles are a JSON list written by json.dumps on both databases: '["clerk", "admin"]'.
+            query = query.where(cast(users.c.roles, String).like(f'%"{role}"%'))
+        if active is not None:
+            query = query.where(users.c.active == active)
+        if after:
+            query = query.where(users.c.username > after)
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SignInLinks:
+    """One-time sign-in links, kept by the SHA-256 of their token."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, row: dict) -> None:
+        await self.session.execute(insert(sign_in_links).values(**row))
+
+    async def void_open(self, username: str, moment: datetime) -> None:
+        """Older links of this person that were never used stop working."""
+        await self.session.execute(
+            update(sign_in_links)
+            .where(
+                sign_in_links.c.username == username,
+                sign_in_links.c.used_at.is_(None),
+                sign_in_links.c.voided_at.is_(None),
+            )
+            .values(voided_at=moment)
+        )
+
+    async def get(self, token_sha256: str, lock: bool = False) -> dict | None:
+        query = select(sign_in_links).where(sign_in_links.c.token_sha256 == token_sha256)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def mark_used(self, token_sha256: str, moment: datetime) -> bool:
+        """True when this call used the link; False when another had used it first."""
+        result = await self.session.execute(
+            update(sign_in_links)
+            .where(sign_in_links.c.token_sha256 == token_sha256, sign_in_links.c.used_at.is_(None))
+            .values(used_at=moment)
+        )
+        return result.rowcount == 1
 
 
 class LoginFailures:

@@ -10,13 +10,31 @@ metadata = MetaData()
 users = Table(
     "users",
     metadata,
-    Column("username", String(100), primary_key=True),
+    Column("username", String(100), primary_key=True),  # normalised: gateway/people/rules.py
     Column("display_name", Text, nullable=False),
-    Column("org_id", Uuid, nullable=False),
+    # None only for an administrator made before the directory had any unit (shared.principal.NO_UNIT).
+    Column("org_id", Uuid, nullable=True),
     Column("roles", JSON, nullable=False),
     Column("clearance", String(16), nullable=False),
-    Column("password_hash", Text, nullable=False),  # Argon2id
+    # Argon2id; None for people who sign in only through the identity provider or a one-time link.
+    Column("password_hash", Text, nullable=True),
     Column("active", Boolean, nullable=False, default=True),
+    Column("email", String(320), nullable=True),
+    Column("position", Text, nullable=True),  # ตำแหน่ง
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# One-time sign-in links: only the SHA-256 of the random token is kept, so the table cannot sign anyone in.
+sign_in_links = Table(
+    "sign_in_links",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("username", String(100), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=True),
+    Column("voided_at", UTCDateTime(), nullable=True),  # a newer link for the same person replaced it
 )
 
 # Failed sign-ins per username, kept in the database so every gateway replica counts the same attempts.

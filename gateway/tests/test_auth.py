@@ -15,8 +15,10 @@ SECRET = "s" * 40
 WHO = Principal(user="cgd.clerk", org_id=uuid.uuid4(), org_code="กค 0400", roles=("clerk",), clearance="secret")
 
 
-def test_a_token_carries_the_principal():
-    assert read_token(issue_token(WHO, SECRET, 5), SECRET) == WHO
+def test_a_token_carries_the_principal_and_when_its_holder_signed_in():
+    read = read_token(issue_token(WHO, SECRET, 5), SECRET)
+    assert read.model_copy(update={"signed_in_at": None}) == WHO
+    assert abs((datetime.now(UTC) - read.signed_in_at).total_seconds()) < 5
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,22 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gateway.web.client import in_process
-from gateway.web.pages import assets, audit, auth, compose, files, followup, inbox, letter, oidc, picker, registers
+from gateway.web.pages import (
+    account,
+    assets,
+    audit,
+    auth,
+    compose,
+    files,
+    followup,
+    inbox,
+    letter,
+    oidc,
+    picker,
+    registers,
+)
 
-ROUTERS = (assets, auth, oidc, inbox, compose, letter, registers, followup, audit, files, picker)
+ROUTERS = (assets, auth, oidc, account, inbox, compose, letter, registers, followup, audit, files, picker)
 
 
 def mount(app: FastAPI) -> None:

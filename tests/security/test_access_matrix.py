@@ -127,6 +127,18 @@ def _next_number(world: World, level: str | None) -> dict:
     return {"year": world.year, "next_number": 500}
 
 
+def _people_csv(world: World, user: User, level: str | None) -> dict:
+    text = "ชื่อผู้ใช้,ชื่อ,หน่วยงาน,บทบาท\nmatrix.imported,ผู้ทดสอบนำเข้า,td,clerk\n"
+    return {"files": {"file": ("people.csv", text.encode(), "text/csv")}}
+
+
+NEW_PERSON = {
+    "username": "matrix.person",
+    "display_name": "ผู้ทดสอบสิทธิ์",
+    "org_key": "td",
+    "roles": ["clerk"],
+    "clearance": "normal",
+}
 REASON = {"reason": "ทดสอบสิทธิ์"}
 # Statuses by secrecy level (ปกติ, ลับ, ลับมาก) for a user cleared only for ปกติ, and for one cleared up to ลับ.
 NORMAL_ONLY = (200, 404, 404)
@@ -150,6 +162,25 @@ ROWS = (
         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
     Row("GET", "/groups", "/groups", "the recipient groups",
         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
+    Row("POST", "/auth/link", "/auth/link", "sign in with a one-time link (one that does not exist)",
+        (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401), ANY, _json({"token": "not-a-link"})),
+    Row("POST", "/me/password", "/me/password", "one's own password (set to what it was; a fresh sign-in)",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY, _json({"new_password": PASSWORD})),
+    # People (administration; a sign-in within the last 15 minutes)
+    Row("GET", "/admin/users", "/admin/users", "people, searched and filtered",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY),
+    Row("POST", "/admin/users", "/admin/users", "a new person",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 201, 401), ANY, _json(NEW_PERSON)),
+    Row("GET", "/admin/users/{username}", "/admin/users/ops.junior", "one person",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY),
+    Row("PATCH", "/admin/users/{username}", "/admin/users/ops.junior", "a change to one person",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY,
+        _json({"position": "เจ้าพนักงานธุรการ"})),
+    Row("POST", "/admin/users/import", "/admin/users/import?dry_run=true", "people from a CSV file (dry run)",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY, _people_csv),
+    Row("POST", "/admin/users/{username}/sign-in-link", "/admin/users/ops.junior/sign-in-link",
+        "a one-time sign-in link for one person",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 201, 401), ANY),
     # Attachments
     Row("POST", "/attachments", "/attachments", "a new upload",
         (201, 201, 201, 201, 201, 201, 201, 201, 403, 403, 401), ANY, _upload),
@@ -505,6 +536,7 @@ def test_the_reviewers_document_matches_the_table():
 
 SECTIONS = (
     ("Sign-in and the directory", ("/auth/", "/me", "/orgs", "/groups")),
+    ("People", ("/admin/users",)),
     ("Attachments", ("/attachments", "/deliveries/{delivery_id}/stamped")),
     ("Letters", ("/letters", "/outbox", "/inbox", "/follow-up")),
     ("Deliveries", ("/deliveries/",)),
@@ -544,7 +576,8 @@ def render() -> str:
         "1. Without a valid token every endpoint except sign-in answers **401**.",
         "2. A role the policy (`gateway/policy.py`) never lets attempt an action gets **403**, before anything is",
         "   looked up: auditors and admins never read or act on letters; only auditors read the audit log;",
-        "   only admins move where a register's numbering continues.",
+        "   only admins manage people and move where a register's numbering continues, and only within 15 minutes",
+        "   of signing in (401 `/problems/fresh-sign-in-required` after that).",
         "3. Anything outside the caller's unit is **404**, never 403, so the answer does not confirm that it exists.",
         "   A unit's scope: the letters it sent, the deliveries addressed or forwarded to it, their attachments,",
         "   its own registers and annotations.",

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gateway import denials
-from gateway.adapters import tables
 from gateway.adapters.repository import UserRepository
-from gateway.auth import issue_token, principal_of
+from gateway.api.auth import signed_in
 from gateway.oidc import Identity, Refused, RelyingParty, redirect_uri
+from gateway.people.rules import Account
 from gateway.web import session
 from gateway.web.pages.common import home_of
 from gateway.web.render import WebRoute, render, wants_json
@@ -27,7 +27,6 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 log = logging.getLogger("sarabun.gateway.oidc")
 
 # A password that no Argon2 check accepts: an account made here for someone the provider vouched for has none.
-NO_PASSWORD = "!external"
 
 
 def relying_party(request: Request) -> RelyingParty | None:
@@ -89,7 +88,7 @@ async def _account(request: Request, identity: Identity) -> dict:
             f"บัญชีผู้ใช้ {identity.username} ถูกระงับหรือยังรอผู้ดูแลระบบอนุมัติ "
             "(this account is disabled or awaits an administrator's approval)",
         )
-    if request.app.state.settings.oidc_unknown_users == "create_disabled" and tables.users.c.org_id.nullable:
+    if request.app.state.settings.oidc_unknown_users == "create_disabled":
         await _request_account(request, identity)
         raise Refused(
             403,
@@ -107,21 +106,20 @@ async def _account(request: Request, identity: Identity) -> dict:
 
 
 async def _request_account(request: Request, identity: Identity) -> None:
-    """A disabled account with no unit and no role, for an administrator to complete and enable."""
-    account = {
-        "username": identity.username,
-        "display_name": identity.display_name,
-        "org_id": None,
-        "roles": [],
-        "clearance": "normal",
-        "password_hash": NO_PASSWORD,
-        "active": False,
-    }
-    if "email" in tables.users.c and identity.email:
-        account["email"] = identity.email
+    """A disabled account with no unit, no role and no password, for an administrator to complete and enable;
+    its creation is audited like any other (user.created), and the request itself as auth.account-requested."""
+    account = Account(
+        username=identity.username,
+        display_name=identity.display_name,
+        org_id=None,
+        roles=[],
+        clearance="normal",
+        email=identity.email,
+        active=False,
+    )
+    await request.app.state.people.create(identity.username, account, None)
     event = AccountRequested(username=identity.username, display_name=identity.display_name, requested_at=thai.now())
     async with request.app.state.db.transaction() as db_session:
-        await UserRepository(db_session).add_if_missing(account)
         await denials.record(db_session, event, actor=identity.username)
 
 
@@ -129,13 +127,11 @@ async def _signed_in(request: Request, user: dict, target: str) -> Response:
     """The session a password sign-in gives, then on to the page asked for or the person's home page. A page of
     this site makes that last step: the session cookie is SameSite=Strict, and a browser does not send it on a
     navigation that another site (the provider) started."""
-    settings = request.app.state.settings
-    principal = await principal_of(user, request.app.state.services)
-    token = issue_token(principal, settings.jwt_secret, settings.token_minutes)
+    issued = await signed_in(request, user)
     if not target:
-        target = home_of({"roles": list(principal.roles)})
+        target = home_of({"roles": list(user["roles"])})
     response = render(request, "oidc_continue.html", target=target)
-    session.start(response, request, token, settings.token_minutes * 60)
+    session.start(response, request, issued["access_token"], int(issued["expires_in"]))
     log.info("signed in through the identity provider: %s", user["username"])
     return response
 

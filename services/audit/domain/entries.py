@@ -30,7 +30,11 @@ from shared.contracts import (
     LetterSent,
     RegisterNumberSet,
     RequestDenied,
+    SignedInByLink,
     SignInFailed,
+    SignInLinkIssued,
+    UserChanged,
+    UserCreated,
 )
 
 # Bumped if the mapping from events to entries ever changes, so old and new leaves can be told apart.
@@ -92,6 +96,8 @@ def leaf_for(envelope: Envelope) -> Leaf:
         return _number_set(envelope, event)
     if isinstance(event, SignInFailed | RequestDenied | ExternalSignInRefused | AccountRequested):
         return _refusal(envelope, event)
+    if isinstance(event, UserCreated | UserChanged | SignInLinkIssued | SignedInByLink):
+        return _person(envelope, event)
     return _unknown(envelope)  # a contract added to shared/ before this mapping learnt it
 
 
@@ -317,6 +323,35 @@ def _refusal(
         org_id=getattr(event, "org_id", None),
         entry=_entry(envelope, occurred_at, facts),
     )
+
+
+PersonEvent = UserCreated | UserChanged | SignInLinkIssued | SignedInByLink
+
+
+def _person(envelope: Envelope, event: PersonEvent) -> Leaf:
+    """Who (the actor) changed what (field names, the account's access afterwards) of whom (the username).
+    The contracts carry no name, e-mail address or password material, so none can reach a leaf."""
+    moment = _moment_field(event)
+    occurred_at = getattr(event, moment)
+    facts = {k: v for k, v in event.model_dump(mode="json").items() if k != moment}
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=occurred_at,
+        letter_id=None,
+        delivery_id=None,
+        org_id=getattr(event, "org_id", None),
+        entry=_entry(envelope, occurred_at, facts),
+    )
+
+
+def _moment_field(event: PersonEvent) -> str:
+    return {
+        UserCreated: "created_at",
+        UserChanged: "changed_at",
+        SignInLinkIssued: "issued_at",
+        SignedInByLink: "signed_in_at",
+    }[type(event)]
 
 
 def _unknown(envelope: Envelope) -> Leaf:

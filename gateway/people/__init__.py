@@ -1,0 +1,1 @@
+"""People and their accounts: who may sign in, in which unit, with which roles and clearance."""
