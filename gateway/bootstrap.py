@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from gateway import denials, web
 from gateway.adapters import tables
 from gateway.adapters.repository import UserRepository
-from gateway.api import attachments, audit, auth, directory, letters, registers
+from gateway.api import admin_directory, attachments, audit, auth, directory, letters, registers
 from gateway.auth import hash_password
 from gateway.clients import SERVICES, Services
 from shared.bus import Bus
@@ -43,7 +43,7 @@ def build(
     app.state.services = services
     app.state.settings = settings
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, directory, attachments, letters, registers, audit):
+    for module in (auth, directory, admin_directory, attachments, letters, registers, audit):
         api.include_router(module.router)
     app.include_router(api)
     denials.install(app)

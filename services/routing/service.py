@@ -287,6 +287,8 @@ async def list_orgs(db: Database) -> list[dict]:
 
 async def get_org(db: Database, unit_id: uuid.UUID, at: datetime | None = None) -> dict:
     """A unit, retired ones too (old letters name them); with `at`, under the name and codes it had then."""
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=thai.BANGKOK)  # a moment without an offset is Bangkok time, as people mean it
     async with db.read() as session:
         repo = DirectoryRepository(session)
         org = await repo.get(unit_id)
