@@ -126,9 +126,10 @@ def refuse_file(errors: list[dict]) -> Problem:
     )
 
 
-async def import_directory(db: Database, units: list[Unit], dry_run: bool, actor: str) -> dict:
+async def import_directory(db: Database, units: list[Unit], dry_run: bool, actor: str, publish: bool = True) -> dict:
     """The file is the whole directory. All or nothing, in one transaction; a dry run only says what would
-    change. Each added, changed or retired unit stages its `directory.unit.*` event with the change."""
+    change. Each added, changed or retired unit stages its `directory.unit.*` event with the change (unless
+    `publish` is False: the demo's starting sample, which nobody changed)."""
     today = thai.today()
     if errors := check_directory(units, today):
         raise refuse_file(errors)
@@ -140,7 +141,7 @@ async def import_directory(db: Database, units: list[Unit], dry_run: bool, actor
         changes = diff(_units(before), units, today)
         await _check_retirable(session, changes.retired)
         if not dry_run:
-            await _apply(session, repo, {row["key"]: row for row in before}, changes, actor)
+            await _apply(session, repo, {row["key"]: row for row in before}, changes, actor, publish)
     if not dry_run and not changes.empty:
         log.info(
             "%s imported the directory: %d added, %d changed, %d retired",
@@ -181,7 +182,7 @@ async def _check_retirable(session, retiring: tuple[Unit, ...]) -> None:
         )
 
 
-async def _apply(session, repo: DirectoryRepository, before: dict[str, dict], changes: DirectoryDiff, actor: str):
+async def _apply(session, repo: DirectoryRepository, before: dict[str, dict], changes: DirectoryDiff, actor, publish):
     now = thai.now()
     events = []
     for unit in changes.added:
@@ -194,6 +195,8 @@ async def _apply(session, repo: DirectoryRepository, before: dict[str, dict], ch
         old = before[unit.key]
         await _rewrite(repo, old, unit, changed_fields(_units([old])[0], unit), now)
         events.append(_unit_event(DirectoryUnitRetired, unit, now))
+    if not publish:
+        return
     cid = correlation_id.get()
     envelopes = [e.envelope(source=SOURCE, subject=str(e.org_id), actor=actor, correlation_id=cid) for e in events]
     await stage_many(session, tables.outbox, envelopes)
@@ -226,8 +229,10 @@ async def export_directory(db: Database) -> list[Unit]:
 
 async def seed_directory(db: Database, path: Path = SAMPLE_DIRECTORY) -> dict:
     """Demo mode and `sarabun seed`: the sample directory's units that are not there yet, through the same
-    import (so they are checked and their events staged). Units already there, or added by an
-    administrator, are left as they are; nothing is retired; an unchanged file changes nothing."""
+    import, so they are checked like any file. Units already there, or added by an administrator, are left as
+    they are; nothing is retired; an unchanged file changes nothing. The sample is the demo's starting state,
+    as the demo users are, not a change someone made, so it publishes no events: a real directory is
+    loaded with `sarabun directory import` or the admin API, and those are logged."""
     units, errors = parse_file(await asyncio.to_thread(path.read_bytes), path.name)
     if errors:
         raise RuntimeError(f"{path}: {errors[:5]}")
@@ -237,7 +242,7 @@ async def seed_directory(db: Database, path: Path = SAMPLE_DIRECTORY) -> dict:
     missing = [unit for unit in units if unit.key not in have]
     if not missing:
         return {"applied": True, "added": [], "changed": [], "retired": [], "changed_fields": {}}
-    return await import_directory(db, existing + missing, dry_run=False, actor="system")
+    return await import_directory(db, existing + missing, dry_run=False, actor="system", publish=False)
 
 
 # The sample's recipient groups, by a rule over the directory rather than a list, so they follow it.
