@@ -109,14 +109,19 @@ async def _seed(settings: Settings, demo: bool) -> None:
     from services.routing.service import seed_directory, seed_groups
     from shared.migrate import upgrade
 
-    deployment = Deployment(settings, ("routing", "gateway"))
-    await upgrade(deployment.services["routing"].db, deployment.services["routing"].migrations)
-    await seed_directory(deployment.services["routing"].db)
-    await seed_groups(deployment.services["routing"].db)
+    deployment = Deployment(settings, ("routing",))
+    routing = deployment.services["routing"]
+    runtimes = [routing]
+    await upgrade(routing.db, routing.migrations)
+    await seed_directory(routing.db)
+    await seed_groups(routing.db)
     if demo:
-        await upgrade(deployment.gateway.db, deployment.gateway.migrations)
-        await bootstrap("gateway").seed_users(deployment.gateway.db, settings.demo_password)
-    for runtime in deployment.runtimes:
+        # Seeding users calls no service, so the gateway is built without reaching them.
+        gateway = bootstrap("gateway").build(settings, deployment.bus)
+        runtimes.append(gateway)
+        await upgrade(gateway.db, gateway.migrations)
+        await bootstrap("gateway").seed_users(gateway.db, settings.demo_password)
+    for runtime in runtimes:
         await runtime.stop()
 
 

@@ -74,3 +74,10 @@ def test_outside_demo_mode_weak_secrets_are_refused(data_dir, monkeypatch, capsy
     monkeypatch.setenv("SARABUN_SERVICE_SECRET", "short")
     assert main(["directory", "export"]) == 2
     assert "SARABUN_SERVICE_SECRET" in capsys.readouterr().err
+
+
+def test_seed_loads_the_sample_once_and_publishes_nothing(data_dir, capsys):
+    for _ in range(2):
+        assert main(["seed"]) == 0
+    assert exported(data_dir, capsys) == json.loads(SAMPLE_DIRECTORY.read_text(encoding="utf-8"))
+    assert outbox_actors(data_dir) == []

@@ -127,7 +127,7 @@ def parse_file(content: bytes, filename: str | None = None) -> tuple[list[Unit],
     if is_json(text, filename):
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than any directory is
             return [], [error(None, None, f"อ่าน JSON ไม่ได้: {exc}", "malformed JSON")]
         return parse_json(data)
     return parse_csv(text)
