@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from gateway import denials, web
 from gateway.adapters import tables
 from gateway.adapters.repository import UserRepository
-from gateway.api import admin_users, attachments, audit, auth, directory, letters, registers
+from gateway.api import admin_directory, admin_users, attachments, audit, auth, directory, letters, registers
 from gateway.auth import hash_password
 from gateway.clients import SERVICES, Services
 from gateway.people.accounts import Accounts
@@ -47,7 +47,7 @@ def build(
     app.state.accounts = Accounts(db, services)
     app.state.people = People(db, on_change=app.state.accounts.forget)
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, directory, attachments, letters, registers, audit, admin_users):
+    for module in (auth, directory, attachments, letters, registers, audit, admin_directory, admin_users):
         api.include_router(module.router)
     app.include_router(api)
     denials.install(app)

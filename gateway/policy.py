@@ -28,6 +28,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "audit.log": frozenset({"auditor"}),  # entries, proofs, an agency's events, denied requests
     "audit.checkpoint": frozenset({"clerk", "auditor", "admin"}),  # checkpoint and public key: anyone signed in
     "directory.read": frozenset({"clerk", "auditor", "admin"}),
+    "directory.manage": frozenset({"admin"}),  # import and export the directory
     "register.read": frozenset({"clerk", "auditor"}),
     "register.set_next": frozenset({"admin"}),
     "user.manage": frozenset({"admin"}),  # people: create, change, disable, import, one-time sign-in links

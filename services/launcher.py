@@ -5,6 +5,8 @@ other; only this launcher puts them side by side.
     sarabun run                  everything in one process (SQLite, memory bus, local folder by default)
     sarabun serve NAME [--port]  one of gateway, intake, routing, storage, audit
     sarabun seed [--demo]        the sample directory, and with --demo the demo users
+    sarabun directory import FILE [--dry-run]               the whole directory from CSV or JSON
+    sarabun directory export [--format json|csv] [--out FILE]  the directory in the same format
     sarabun topology             RabbitMQ definitions for deploy/rabbitmq/definitions.json
     sarabun admin create USERNAME [--display-name TEXT] [--org KEY] [--link]
                                  the first administrator, on a fresh production database too
@@ -20,6 +22,7 @@ import importlib
 import json
 import logging
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -109,14 +112,19 @@ async def _seed(settings: Settings, demo: bool) -> None:
     from services.routing.service import seed_directory, seed_groups
     from shared.migrate import upgrade
 
-    deployment = Deployment(settings, ("routing", "gateway"))
-    await upgrade(deployment.services["routing"].db, deployment.services["routing"].migrations)
-    await seed_directory(deployment.services["routing"].db)
-    await seed_groups(deployment.services["routing"].db)
+    deployment = Deployment(settings, ("routing",))
+    routing = deployment.services["routing"]
+    runtimes = [routing]
+    await upgrade(routing.db, routing.migrations)
+    await seed_directory(routing.db)
+    await seed_groups(routing.db)
     if demo:
-        await upgrade(deployment.gateway.db, deployment.gateway.migrations)
-        await bootstrap("gateway").seed_users(deployment.gateway.db, settings.demo_password)
-    for runtime in deployment.runtimes:
+        # Seeding users calls no service, so the gateway is built without reaching them.
+        gateway = bootstrap("gateway").build(settings, deployment.bus)
+        runtimes.append(gateway)
+        await upgrade(gateway.db, gateway.migrations)
+        await bootstrap("gateway").seed_users(gateway.db, settings.demo_password)
+    for runtime in runtimes:
         await runtime.stop()
 
 
@@ -209,6 +217,79 @@ def read_password() -> str:
     return first
 
 
+async def _directory(settings: Settings, args: argparse.Namespace) -> int:
+    """Import or export the directory straight on routing's database (migrated first), as the actor `cli`.
+    Events of an import wait in routing's outbox until routing runs and publishes them."""
+    from shared.migrate import upgrade
+
+    deployment = Deployment(settings, ("routing",))
+    routing = deployment.services["routing"]
+    try:
+        await upgrade(routing.db, routing.migrations)
+        if args.action == "import":
+            return await _import_directory(routing.db, args.file, args.dry_run)
+        return await _export_directory(routing.db, args.format, args.out)
+    finally:
+        await routing.stop()
+
+
+async def _import_directory(db, path: Path, dry_run: bool) -> int:
+    from services.routing.domain.directory import parse_file
+    from services.routing.service import import_directory
+    from shared.problems import Problem
+
+    try:
+        content = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        print(f"sarabun: อ่านไฟล์ไม่ได้ (cannot read the file): {exc}", file=sys.stderr)
+        return 2
+    units, errors = parse_file(content, path.name)
+    try:
+        if errors:
+            raise Problem(422, f"ไฟล์มีข้อผิดพลาด {len(errors)} แห่ง (the file has {len(errors)} errors)", errors=errors)
+        answer = await import_directory(db, units, dry_run, actor="cli")
+    except Problem as refused:
+        print(f"sarabun: {refused.detail}", file=sys.stderr)
+        for error in refused.errors or []:
+            where = f"แถว {error['row']}" if error.get("row") else "ไฟล์"
+            field = f" [{error['field']}]" if error.get("field") else ""
+            print(f"  {where}{field}: {error['message']}", file=sys.stderr)
+        return 2
+    print(describe_import(answer, {unit.key: unit for unit in units}))
+    return 0
+
+
+def describe_import(answer: dict, units: dict) -> str:
+    """The diff in plain words, one unit a line."""
+    counts = (len(answer["added"]), len(answer["changed"]), len(answer["retired"]))
+    if answer["applied"]:
+        head = "นำเข้าทะเบียนหน่วยงานแล้ว: เพิ่ม {} แก้ไข {} ยุติ {} (imported: {} added, {} changed, {} retired)"
+    else:
+        head = "ทดลองนำเข้า ยังไม่ได้เปลี่ยนแปลงสิ่งใด: จะเพิ่ม {} แก้ไข {} ยุติ {} (dry run: {} to add, {} to change, {} to retire)"
+    lines = [head.format(*counts, *counts)]
+    lines += [f"  + {key}  {units[key].name}" for key in answer["added"]]
+    lines += [f"  ~ {key}  ({', '.join(answer['changed_fields'].get(key, []))})" for key in answer["changed"]]
+    lines += [f"  - {key}" for key in answer["retired"]]
+    if not any(counts):
+        lines.append("  ไม่มีการเปลี่ยนแปลง (no changes)")
+    return "\n".join(lines)
+
+
+async def _export_directory(db, format_: str | None, out: Path | None) -> int:
+    from services.routing.domain.directory import to_csv, to_json
+    from services.routing.service import export_directory
+
+    format_ = format_ or ("csv" if out and out.suffix.lower() == ".csv" else "json")
+    units = await export_directory(db)
+    text = to_csv(units) if format_ == "csv" else json.dumps(to_json(units), ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        await asyncio.to_thread(out.write_text, text, encoding="utf-8", newline="")
+        print(f"ส่งออกทะเบียนหน่วยงาน {len(units)} หน่วยงานไปที่ {out} (exported {len(units)} units)", file=sys.stderr)
+    return 0
+
+
 def topology() -> dict:
     """RabbitMQ definitions equal to what every process declares on connect."""
     queues, bindings = [], []
@@ -277,6 +358,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name")
     create.add_argument("--org", help="the key of the administrator's unit in the directory")
     create.add_argument("--link", action="store_true", help="print a one-time sign-in link instead of a password")
+    directory = commands.add_parser("directory", help="import or export the directory of agencies")
+    actions = directory.add_subparsers(dest="action", required=True)
+    load = actions.add_parser("import", help="the whole directory from a CSV or JSON file (units left out retire)")
+    load.add_argument("file", type=Path)
+    load.add_argument("--dry-run", action="store_true", help="show what would change and change nothing")
+    dump = actions.add_parser("export", help="the directory in the format import takes")
+    dump.add_argument("--format", choices=("json", "csv"), help="default: by the --out name, else json")
+    dump.add_argument("--out", type=Path, help="default: standard output")
     return parser
 
 
@@ -290,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"sarabun: configuration refused: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level, settings.library_log_level)
+    # The commands that talk to a person show only warnings, not every migration step.
+    quiet = args.command in ("directory", "admin")
+    setup_logging("WARNING" if quiet else settings.log_level, settings.library_log_level)
     if args.command == "seed":
         asyncio.run(_seed(settings, args.demo))
         return 0
@@ -301,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sarabun admin create: {refused}", file=sys.stderr)
             return 2
         return 0
+    if args.command == "directory":
+        return asyncio.run(_directory(settings, args))
     if args.command == "run":
         log.info("embedded mode: gateway on http://%s:%d", settings.host, settings.port)
         _serve(embedded(settings), settings.host, settings.port)

@@ -7,7 +7,7 @@ version (`letter.sent.v2`) instead of changing one in place.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -303,6 +303,44 @@ class SignedInByLink(Event):
     TYPE: ClassVar[str] = "user.signed-in-by-link.v1"
     username: str
     signed_in_at: datetime
+class DirectoryUnit(BaseModel):
+    """A unit of the directory as routing keeps it and as the import file states it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    key: str
+    name: str
+    name_en: str | None = None
+    code: str  # the letter-number prefix, e.g. "กค 0402"
+    national_code: str | None = None  # 10 digits, the first two the ministry
+    kind: Literal["ministry", "ops", "department", "division", "section"]
+    parent_key: str | None = None
+    own_registers: bool = True  # False: it uses its parent's central registry (สารบรรณกลาง)
+    valid_from: date | None = None
+    valid_to: date | None = None  # its last day
+
+
+class DirectoryUnitEvent(Event):
+    """A change to the directory (routing owns it); other services keep what they need of the unit."""
+
+    org_id: uuid.UUID
+    parent_org_id: uuid.UUID | None = None
+    unit: DirectoryUnit
+    occurred_at: datetime
+
+
+class DirectoryUnitAdded(DirectoryUnitEvent):
+    TYPE: ClassVar[str] = "directory.unit.added.v1"
+
+
+class DirectoryUnitChanged(DirectoryUnitEvent):
+    TYPE: ClassVar[str] = "directory.unit.changed.v1"
+    changed_fields: list[str]  # names of the fields that differ, e.g. ["name", "code"]
+
+
+class DirectoryUnitRetired(DirectoryUnitEvent):
+    """The unit's last day has passed (unit.valid_to): no new letters to it; old ones still name it."""
+
+    TYPE: ClassVar[str] = "directory.unit.retired.v1"
 
 
 EVENTS: dict[str, type[Event]] = {
@@ -331,6 +369,9 @@ EVENTS: dict[str, type[Event]] = {
         ExternalSignInRefused,
         AccountRequested,
         RequestDenied,
+        DirectoryUnitAdded,
+        DirectoryUnitChanged,
+        DirectoryUnitRetired,
     )
 }
 

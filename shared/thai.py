@@ -60,6 +60,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def today() -> date:
+    """The date in Bangkok: the directory's validity dates are Bangkok days."""
+    return now().astimezone(BANGKOK).date()
+
+
 def buddhist_year(moment: datetime | date | None = None) -> int:
     """The Buddhist-era calendar year in Bangkok; registers restart on 1 January of it."""
     moment = moment or now()

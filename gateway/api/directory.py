@@ -1,5 +1,8 @@
 """The directory of agencies, as routing keeps it."""
 
+import uuid
+from datetime import datetime
+
 from fastapi import APIRouter
 
 from gateway import policy
@@ -14,6 +17,15 @@ router = APIRouter(tags=["directory"])
 async def list_orgs(who: CurrentUser, services: ServicesDep):
     policy.require(who, "directory.read")
     return await services.json("routing", "GET", "/orgs", who)
+
+
+@router.get("/orgs/{org_id}", responses=problem_responses(401, 403, 404, 422, *UPSTREAM))
+async def get_org(org_id: uuid.UUID, who: CurrentUser, services: ServicesDep, at: datetime | None = None):
+    """One unit, a retired one too (old letters name it); with `at` (ISO date-time), under the name and codes
+    it had at that moment, so an old letter shows the name it was sent under."""
+    policy.require(who, "directory.read")
+    params = {"at": at.isoformat()} if at else None
+    return await services.json("routing", "GET", f"/orgs/{org_id}", who, params=params)
 
 
 @router.get("/groups", responses=problem_responses(401, 403, *UPSTREAM))

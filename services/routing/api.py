@@ -6,14 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from services.routing import service
+from services.routing.domain.directory import parse_file, to_csv, to_json
 from shared.paging import decode_cursor, encode_cursor
 from shared.principal import CurrentPrincipal, Principal, visible_subject
 from shared.problems import Problem
-from shared.registers import PAGE_MAX, NextNumberRequest, check_year, decode_register_cursor
+from shared.registers import PAGE_MAX, NextNumberRequest, check_admin, check_year, decode_register_cursor
 from shared.schemas import AnnotationRequest, ForwardRequest, ReasonRequest, RecallRequest
 from shared.thai import clean
 
@@ -28,8 +29,23 @@ def _db(request: Request):
     return request.app.state.db
 
 
+ORG_FIELDS = (
+    "id",
+    "key",
+    "code",
+    "name",
+    "name_en",
+    "kind",
+    "parent_id",
+    "national_code",
+    "own_registers",
+    "valid_from",
+    "valid_to",
+)
+
+
 def _org(row: dict) -> dict:
-    return {k: row[k] for k in ("id", "key", "code", "name", "kind", "parent_id")}
+    return {k: row[k] for k in ORG_FIELDS}
 
 
 def _delivery(row: dict, who: Principal) -> dict:
@@ -64,8 +80,34 @@ async def list_orgs(request: Request, who: CurrentPrincipal):
 
 
 @router.get("/orgs/{org_id}")
-async def get_org(org_id: uuid.UUID, request: Request, who: CurrentPrincipal):
-    return _org(await service.get_org(_db(request), org_id))
+async def get_org(org_id: uuid.UUID, request: Request, who: CurrentPrincipal, at: datetime | None = None):
+    """A unit, retired or not; with `at` (ISO date-time), under the name and codes it had at that moment."""
+    return _org(await service.get_org(_db(request), org_id, at))
+
+
+# The directory as a file: import (the whole directory, all or nothing) and export (what import takes).
+
+
+@router.post("/directory/import")
+async def import_directory(request: Request, who: CurrentPrincipal, dry_run: bool = False):
+    """JSON `{"units": [...]}`, or CSV when the content type says text/csv; 422 with the rows' errors."""
+    check_admin(who)
+    is_csv = request.headers.get("content-type", "").startswith("text/csv")
+    units, errors = parse_file(await request.body(), "directory.csv" if is_csv else "directory.json")
+    if errors:
+        raise service.refuse_file(errors)
+    return await service.import_directory(_db(request), units, dry_run, who.user)
+
+
+@router.get("/directory/export")
+async def export_directory(
+    request: Request, who: CurrentPrincipal, format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json"
+):
+    check_admin(who)
+    units = await service.export_directory(_db(request))
+    if format_ == "csv":
+        return Response(to_csv(units).encode("utf-8"), media_type="text/csv; charset=utf-8")
+    return to_json(units)
 
 
 class OrgCheck(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from services.routing import api, service
@@ -10,10 +11,12 @@ from services.routing.consumers import consumers
 from shared.bus import Bus
 from shared.db import Database
 from shared.outbox import OutboxRelay
+from shared.problems import Problem
 from shared.runtime import ServiceRuntime, service_app
 from shared.settings import Settings
 
 NAME = "routing"
+log = logging.getLogger("sarabun.routing")
 
 
 def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRuntime:
@@ -21,7 +24,10 @@ def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRu
     app = service_app(NAME, settings, db, bus, api.router)
 
     async def seed() -> None:
-        await service.seed_directory(db)
+        try:
+            await service.seed_directory(db)
+        except Problem as refused:  # the sample clashes with what an administrator imported: theirs stands
+            log.error("sample directory not loaded: %s %s", refused.detail, refused.errors)
         await service.seed_groups(db)
 
     return ServiceRuntime(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from datetime import datetime
+from pathlib import Path
 
 from services.routing.adapters import tables
 from services.routing.adapters.repository import (
@@ -22,7 +25,15 @@ from services.routing.domain.deliveries import (
     next_status,
     receive_repeated,
 )
-from services.routing.domain.directory import outside_ministry
+from services.routing.domain.directory import (
+    DirectoryDiff,
+    Unit,
+    changed_fields,
+    check_directory,
+    diff,
+    outside_ministry,
+    parse_file,
+)
 from shared import thai
 from shared.contracts import (
     AccessDenied,
@@ -35,6 +46,10 @@ from shared.contracts import (
     DeliveryRejected,
     DeliveryReportedInvalid,
     DeliveryReturned,
+    DirectoryUnit,
+    DirectoryUnitAdded,
+    DirectoryUnitChanged,
+    DirectoryUnitRetired,
     Envelope,
     LetterSent,
 )
@@ -51,37 +66,202 @@ from shared.registers import (
     move_next_number,
     register_subject,
 )
-from shared.seed import GROUPS, MOF, org_id
+from shared.seed import SAMPLE_DIRECTORY, group_id, org_id
 from shared.web import correlation_id
 
 SOURCE = "sarabun/routing"
+log = logging.getLogger("sarabun.routing")
 
 
-async def seed_directory(db: Database) -> None:
-    """Loads the Ministry of Finance sample directory; rows already there are left as they are."""
-    async with db.transaction() as session:
+# ── The directory: import, export, the sample, groups ────────────────────────────────────────────────────
+
+# Not registered yet: a unit holding such a letter may not be retired (its clerk must act on it first).
+UNREGISTERED = ("pending", "delivered")
+NAMING_FIELDS = ("name", "name_en", "code", "national_code")
+MAX_ERRORS = 500  # a file wrong on every row names the first ones, enough to see the pattern
+
+
+def _unit(row: dict, keys: dict[uuid.UUID, str]) -> Unit:
+    return Unit(
+        key=row["key"],
+        name=row["name"],
+        name_en=row["name_en"],
+        code=row["code"],
+        national_code=row["national_code"],
+        kind=row["kind"],
+        parent_key=keys.get(row["parent_id"]) if row["parent_id"] else None,
+        own_registers=row["own_registers"],
+        valid_from=row["valid_from"],
+        valid_to=row["valid_to"],
+    )
+
+
+def _row(unit: Unit) -> dict:
+    return {
+        "id": unit.id,
+        "key": unit.key,
+        "name": unit.name,
+        "name_en": unit.name_en,
+        "code": unit.code,
+        "national_code": unit.national_code,
+        "kind": unit.kind,
+        "parent_id": org_id(unit.parent_key) if unit.parent_key else None,
+        "own_registers": unit.own_registers,
+        "valid_from": unit.valid_from,
+        "valid_to": unit.valid_to,
+    }
+
+
+def _units(rows: list[dict]) -> list[Unit]:
+    keys = {row["id"]: row["key"] for row in rows}
+    return [_unit(row, keys) for row in rows]
+
+
+def refuse_file(errors: list[dict]) -> Problem:
+    return Problem(
+        422,
+        f"ไฟล์ทะเบียนหน่วยงานมีข้อผิดพลาด {len(errors)} แห่ง ไม่ได้นำเข้าสิ่งใด "
+        f"(the directory file has {len(errors)} errors; nothing was imported)",
+        errors=errors[:MAX_ERRORS],
+    )
+
+
+async def import_directory(db: Database, units: list[Unit], dry_run: bool, actor: str, publish: bool = True) -> dict:
+    """The file is the whole directory. All or nothing, in one transaction; a dry run only says what would
+    change. Each added, changed or retired unit stages its `directory.unit.*` event with the change (unless
+    `publish` is False: the demo's starting sample, which nobody changed)."""
+    today = thai.today()
+    if errors := check_directory(units, today):
+        raise refuse_file(errors)
+    async with db.read() if dry_run else db.transaction() as session:
         repo = DirectoryRepository(session)
-        for org in MOF:
-            parent = next((p.id for p in MOF if p.key == org.parent), None)
-            await repo.add_if_missing(
-                {
-                    "id": org.id,
-                    "key": org.key,
-                    "code": org.code,
-                    "name": org.name,
-                    "kind": org.kind,
-                    "parent_id": parent,
-                }
-            )
+        if not dry_run:
+            await repo.lock()
+        before = await repo.everything()
+        changes = diff(_units(before), units, today)
+        await _check_retirable(session, changes.retired)
+        if not dry_run:
+            await _apply(session, repo, {row["key"]: row for row in before}, changes, actor, publish)
+    if not dry_run and not changes.empty:
+        log.info(
+            "%s imported the directory: %d added, %d changed, %d retired",
+            actor,
+            len(changes.added),
+            len(changes.changed),
+            len(changes.retired),
+        )
+    return {
+        "applied": not dry_run,
+        "added": [unit.key for unit in changes.added],
+        "changed": [unit.key for unit, _ in changes.changed],
+        "retired": [unit.key for unit in changes.retired],
+        "changed_fields": {unit.key: list(names) for unit, names in changes.changed},
+    }
+
+
+async def _check_retirable(session, retiring: tuple[Unit, ...]) -> None:
+    """A unit still holding letters it has not registered cannot go: they would be stranded in an inbox
+    nobody can open any more."""
+    held = await DeliveryRepository(session).unregistered_counts([unit.id for unit in retiring], UNREGISTERED)
+    errors = [
+        {
+            "row": unit.row,
+            "field": "valid_to",
+            "message": f"หน่วยงาน {unit.key} ({unit.name}) ยังมีหนังสือที่ยังไม่ได้ลงรับ {held[unit.id]} ฉบับ "
+            f"จึงยุติไม่ได้ (unit {unit.key} holds {held[unit.id]} letters not yet registered; it cannot be retired)",
+        }
+        for unit in retiring
+        if held.get(unit.id)
+    ]
+    if errors:
+        raise Problem(
+            422,
+            "ยุติหน่วยงานที่ยังมีหนังสือค้างลงรับไม่ได้ ไม่ได้นำเข้าสิ่งใด "
+            "(a unit holding letters not yet registered cannot be retired; nothing was imported)",
+            errors=errors,
+        )
+
+
+async def _apply(session, repo: DirectoryRepository, before: dict[str, dict], changes: DirectoryDiff, actor, publish):
+    now = thai.now()
+    events = []
+    for unit in changes.added:
+        await repo.add(_row(unit))
+        events.append(_unit_event(DirectoryUnitAdded, unit, now))
+    for unit, names in changes.changed:
+        await _rewrite(repo, before[unit.key], unit, names, now)
+        events.append(_unit_event(DirectoryUnitChanged, unit, now, changed_fields=list(names)))
+    for unit in changes.retired:
+        old = before[unit.key]
+        await _rewrite(repo, old, unit, changed_fields(_units([old])[0], unit), now)
+        events.append(_unit_event(DirectoryUnitRetired, unit, now))
+    if not publish:
+        return
+    cid = correlation_id.get()
+    envelopes = [e.envelope(source=SOURCE, subject=str(e.org_id), actor=actor, correlation_id=cid) for e in events]
+    await stage_many(session, tables.outbox, envelopes)
+
+
+async def _rewrite(repo: DirectoryRepository, old: dict, unit: Unit, names, now) -> None:
+    """A rename keeps the earlier name and codes, so a letter sent before it still shows them."""
+    if any(name in NAMING_FIELDS for name in names):
+        await repo.keep_earlier_name(old, now)
+    row = _row(unit)
+    await repo.update(unit.id, {k: v for k, v in row.items() if k not in ("id", "key")})
+
+
+def _unit_event(cls, unit: Unit, now, **extra):
+    fields = unit.as_dict()
+    return cls(
+        org_id=unit.id,
+        parent_org_id=org_id(unit.parent_key) if unit.parent_key else None,
+        unit=DirectoryUnit(**fields),
+        occurred_at=now,
+        **extra,
+    )
+
+
+async def export_directory(db: Database) -> list[Unit]:
+    """Every unit, retired ones too with their last day, so that importing the export changes nothing."""
+    async with db.read() as session:
+        return _units(await DirectoryRepository(session).everything())
+
+
+async def seed_directory(db: Database, path: Path = SAMPLE_DIRECTORY) -> dict:
+    """Demo mode and `sarabun seed`: the sample directory's units that are not there yet, through the same
+    import, so they are checked like any file. Units already there, or added by an administrator, are left as
+    they are; nothing is retired; an unchanged file changes nothing. The sample is the demo's starting state,
+    as the demo users are, not a change someone made, so it publishes no events: a real directory is
+    loaded with `sarabun directory import` or the admin API, and those are logged."""
+    units, errors = parse_file(await asyncio.to_thread(path.read_bytes), path.name)
+    if errors:
+        raise RuntimeError(f"{path}: {errors[:5]}")
+    async with db.read() as session:
+        existing = _units(await DirectoryRepository(session).everything())
+    have = {unit.key for unit in existing}
+    missing = [unit for unit in units if unit.key not in have]
+    if not missing:
+        return {"applied": True, "added": [], "changed": [], "retired": [], "changed_fields": {}}
+    return await import_directory(db, existing + missing, dry_run=False, actor="system", publish=False)
+
+
+# The sample's recipient groups, by a rule over the directory rather than a list, so they follow it.
+SAMPLE_GROUPS = (
+    ("mof-departments", "ทุกกรมในสังกัดกระทรวงการคลัง", lambda unit: unit.kind == "department"),
+    # ส่วนราชการ: OPS and the departments. Divisions are reached through their department's registry.
+    ("mof-all", "ทุกส่วนราชการในสังกัดกระทรวงการคลัง", lambda unit: True),
+)
 
 
 async def seed_groups(db: Database) -> None:
+    today = thai.today()
     async with db.transaction() as session:
+        units = _units(await DirectoryRepository(session).everything())
+        under_mof = [u for u in units if u.parent_key == "mof" and u.current(today)]
         repo = GroupRepository(session)
-        for group in GROUPS:
-            await repo.add_if_missing(
-                {"id": group.id, "key": group.key, "name": group.name}, [org_id(k) for k in group.members]
-            )
+        for key, name, member in SAMPLE_GROUPS:
+            members = [unit.id for unit in under_mof if member(unit)]
+            await repo.add_if_missing({"id": group_id(key), "key": key, "name": name}, members)
 
 
 async def list_groups(db: Database) -> list[dict]:
@@ -110,11 +290,18 @@ async def list_orgs(db: Database) -> list[dict]:
         return await DirectoryRepository(session).all()
 
 
-async def get_org(db: Database, org_id: uuid.UUID) -> dict:
+async def get_org(db: Database, unit_id: uuid.UUID, at: datetime | None = None) -> dict:
+    """A unit, retired ones too (old letters name them); with `at`, under the name and codes it had then."""
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=thai.BANGKOK)  # a moment without an offset is Bangkok time, as people mean it
     async with db.read() as session:
-        org = await DirectoryRepository(session).get(org_id)
+        repo = DirectoryRepository(session)
+        org = await repo.get(unit_id)
+        earlier = await repo.name_at(unit_id, at) if org and at else None
     if org is None:
         raise not_found("หน่วยงาน")
+    if earlier:
+        org = {**org, **{name: earlier[name] for name in NAMING_FIELDS}}
     return org
 
 
@@ -376,9 +563,6 @@ async def pending(db: Database, letter_id: uuid.UUID, who: Principal) -> list[di
 
 
 # ทะเบียนหนังสือรับ (the receive register). Imported here, beside the use cases that need them.
-
-
-log = logging.getLogger("sarabun.routing")
 
 
 async def receive_register(db: Database, who: Principal, org_id: uuid.UUID, year: int, after: int | None, limit: int):

@@ -38,7 +38,7 @@ from gateway.auth import hash_password
 from services.launcher import embedded
 from shared import thai
 from shared.problems import PROBLEM_JSON
-from shared.seed import org_id
+from shared.seed import SAMPLE_DIRECTORY, org_id
 from shared.settings import Settings
 from tests.e2e.helpers import PASSWORD, PDF, eventually, inbox_item, login
 from tests.e2e.test_receive_stamp import one_page_pdf
@@ -123,6 +123,10 @@ def _letter(world: World, level: str | None) -> dict:
     return {"type": "external", "subject": subject, "secrecy": level, "recipient_org_ids": [world.orgs["excise"]]}
 
 
+def _sample_directory(world: World, level: str | None) -> dict:
+    return json.loads(SAMPLE_DIRECTORY.read_text(encoding="utf-8"))
+
+
 def _next_number(world: World, level: str | None) -> dict:
     return {"year": world.year, "next_number": 500}
 
@@ -159,6 +163,8 @@ ROWS = (
     Row("GET", "/me", "/me", "oneself",
         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
     Row("GET", "/orgs", "/orgs", "the directory of agencies",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
+    Row("GET", "/orgs/{org_id}", "/orgs/{cgd}", "one unit of the directory",
         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
     Row("GET", "/groups", "/groups", "the recipient groups",
         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
@@ -272,6 +278,12 @@ ROWS = (
         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
     Row("GET", "/audit/public-key", "/audit/public-key", "the key that verifies checkpoints",
         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
+    # Administration
+    Row("POST", "/admin/directory/import", "/admin/directory/import?dry_run=true",
+        "a dry run of importing the sample directory",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY, _json(_sample_directory)),
+    Row("GET", "/admin/directory/export", "/admin/directory/export", "the whole directory as a file",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY),
 )
 # fmt: on
 
@@ -542,6 +554,7 @@ SECTIONS = (
     ("Deliveries", ("/deliveries/",)),
     ("Registers", ("/registers/",)),
     ("Audit log", ("/audit/",)),
+    ("Administration", ("/admin/",)),
 )
 
 
@@ -576,8 +589,8 @@ def render() -> str:
         "1. Without a valid token every endpoint except sign-in answers **401**.",
         "2. A role the policy (`gateway/policy.py`) never lets attempt an action gets **403**, before anything is",
         "   looked up: auditors and admins never read or act on letters; only auditors read the audit log;",
-        "   only admins manage people and move where a register's numbering continues, and only within 15 minutes",
-        "   of signing in (401 `/problems/fresh-sign-in-required` after that).",
+        "   only admins manage people and the directory and move where a register's numbering continues, and only",
+        "   within 15 minutes of signing in (401 `/problems/fresh-sign-in-required` after that).",
         "3. Anything outside the caller's unit is **404**, never 403, so the answer does not confirm that it exists.",
         "   A unit's scope: the letters it sent, the deliveries addressed or forwarded to it, their attachments,",
         "   its own registers and annotations.",

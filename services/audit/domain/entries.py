@@ -24,6 +24,9 @@ from shared.contracts import (
     DeliveryForwarded,
     DeliveryReceived,
     DeliveryStateChanged,
+    DirectoryUnitChanged,
+    DirectoryUnitEvent,
+    DirectoryUnitRetired,
     Envelope,
     ExternalSignInRefused,
     LetterCancelled,
@@ -98,6 +101,8 @@ def leaf_for(envelope: Envelope) -> Leaf:
         return _refusal(envelope, event)
     if isinstance(event, UserCreated | UserChanged | SignInLinkIssued | SignedInByLink):
         return _person(envelope, event)
+    if isinstance(event, DirectoryUnitEvent):
+        return _directory_change(envelope, event)
     return _unknown(envelope)  # a contract added to shared/ before this mapping learnt it
 
 
@@ -352,6 +357,27 @@ def _moment_field(event: PersonEvent) -> str:
         SignInLinkIssued: "issued_at",
         SignedInByLink: "signed_in_at",
     }[type(event)]
+
+
+def _directory_change(envelope: Envelope, event: DirectoryUnitEvent) -> Leaf:
+    """Who (the envelope's actor) added, changed or retired which unit (its id and key), and which of its
+    fields changed: the names of the fields, not their new values."""
+    facts = {"org_id": str(event.org_id), "key": event.unit.key, "kind": event.unit.kind}
+    if event.parent_org_id:
+        facts["parent_org_id"] = str(event.parent_org_id)
+    if isinstance(event, DirectoryUnitChanged):
+        facts["changed_fields"] = list(event.changed_fields)
+    if isinstance(event, DirectoryUnitRetired) and event.unit.valid_to:
+        facts["valid_to"] = event.unit.valid_to.isoformat()
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=event.occurred_at,
+        letter_id=None,
+        delivery_id=None,
+        org_id=event.org_id,
+        entry=_entry(envelope, event.occurred_at, facts),
+    )
 
 
 def _unknown(envelope: Envelope) -> Leaf:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -16,6 +16,9 @@ from shared.contracts import (
     DeliveryDelivered,
     DeliveryReceived,
     DeliveryRef,
+    DirectoryUnit,
+    DirectoryUnitChanged,
+    DirectoryUnitRetired,
     Envelope,
     LetterSent,
 )
@@ -148,6 +151,25 @@ def test_attachment_leaf_acts_for_the_uploading_org_and_keeps_the_hash():
     leaf = leaf_for(_envelope(event))
     assert (leaf.letter_id, leaf.org_id, leaf.parties) == (None, RD, ())
     assert json.loads(leaf.entry)["sha256"] == "ab" * 32
+
+
+def test_a_directory_change_says_who_changed_which_fields_of_which_unit_but_not_the_new_values():
+    unit = DirectoryUnit(key="cgd.budget", name="กองบริหารเงินงบประมาณ", code="กค 0409", kind="division")
+    changed = DirectoryUnitChanged(
+        org_id=CGD, unit=unit, changed_fields=["name", "code"], occurred_at=datetime(2026, 12, 1, tzinfo=UTC)
+    )
+    leaf = leaf_for(_envelope(changed, actor="admin"))
+    facts = json.loads(leaf.entry)
+    assert (facts["actor"], facts["org_id"], facts["key"]) == ("admin", str(CGD), "cgd.budget")
+    assert facts["changed_fields"] == ["name", "code"] and leaf.org_id == CGD
+    assert "กองบริหารเงินงบประมาณ" not in leaf.entry.decode() and "0409" not in leaf.entry.decode()
+    retired = DirectoryUnitRetired(
+        org_id=CGD,
+        unit=unit.model_copy(update={"valid_to": date(2026, 11, 30)}),
+        occurred_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    facts = json.loads(leaf_for(_envelope(retired, actor="cli")).entry)
+    assert (facts["type"], facts["actor"], facts["valid_to"]) == ("directory.unit.retired.v1", "cli", "2026-11-30")
 
 
 def test_unknown_event_type_is_logged_without_its_data():

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import uuid
+import zlib
+from datetime import date, datetime
 
-from sqlalchemy import and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.routing.adapters.tables import annotations, deliveries, group_members, groups, orgs
+from services.routing.adapters.tables import annotations, deliveries, group_members, groups, org_history, orgs
+from shared import thai
 from shared.db import insert_ignore
+
+
+def current_units(today: date):
+    """Units in force today: started, and their last day (inclusive) not yet past."""
+    return and_(
+        or_(orgs.c.valid_from.is_(None), orgs.c.valid_from <= today),
+        or_(orgs.c.valid_to.is_(None), orgs.c.valid_to >= today),
+    )
 
 
 class DirectoryRepository:
@@ -16,6 +27,12 @@ class DirectoryRepository:
         self.session = session
 
     async def all(self) -> list[dict]:
+        """The units in force today (retired ones are kept, but not listed)."""
+        query = select(orgs).where(current_units(thai.today())).order_by(orgs.c.code, orgs.c.key)
+        return [dict(r) for r in (await self.session.execute(query)).mappings()]
+
+    async def everything(self) -> list[dict]:
+        """Every unit ever recorded, retired ones too (for import and export)."""
         rows = await self.session.execute(select(orgs).order_by(orgs.c.code, orgs.c.key))
         return [dict(r) for r in rows.mappings()]
 
@@ -24,14 +41,54 @@ class DirectoryRepository:
         return dict(row) if row else None
 
     async def existing(self, ids: list[uuid.UUID]) -> set[uuid.UUID]:
-        rows = await self.session.execute(select(orgs.c.id).where(orgs.c.id.in_(ids)))
-        return {r.id for r in rows}
+        """Which of these units are in force: a retired unit receives no new letters."""
+        query = select(orgs.c.id).where(orgs.c.id.in_(ids), current_units(thai.today()))
+        return {r.id for r in await self.session.execute(query)}
 
-    async def add_if_missing(self, org: dict) -> None:
-        await self.session.execute(insert_ignore(self.session, orgs, **org))
+    async def add(self, row: dict) -> None:
+        await self.session.execute(insert(orgs).values(**row))
+
+    async def update(self, org_id: uuid.UUID, values: dict) -> None:
+        await self.session.execute(update(orgs).where(orgs.c.id == org_id).values(**values))
 
     async def count(self) -> int:
         return (await self.session.execute(select(func.count()).select_from(orgs))).scalar_one()
+
+    async def lock(self) -> None:
+        """One import at a time (PostgreSQL; SQLite has one writer anyway), so two cannot add the same unit."""
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(b"directory")})
+
+    async def keep_earlier_name(self, org: dict, until: datetime) -> None:
+        """Files the name and codes a unit had until now; the earlier entry's end is this one's start."""
+        latest = select(func.max(org_history.c.valid_to)).where(org_history.c.org_id == org["id"])
+        since = (await self.session.execute(latest)).scalar_one()
+        await self.session.execute(
+            insert(org_history).values(
+                org_id=org["id"],
+                name=org["name"],
+                name_en=org["name_en"],
+                code=org["code"],
+                national_code=org["national_code"],
+                valid_from=since,
+                valid_to=until,
+            )
+        )
+
+    async def name_at(self, org_id: uuid.UUID, at: datetime) -> dict | None:
+        """The earlier name and codes in force at that moment, or None if the present ones were."""
+        query = (
+            select(org_history)
+            .where(
+                org_history.c.org_id == org_id,
+                org_history.c.valid_to > at,
+                or_(org_history.c.valid_from.is_(None), org_history.c.valid_from <= at),
+            )
+            .order_by(org_history.c.valid_to)
+            .limit(1)
+        )
+        row = (await self.session.execute(query)).mappings().first()
+        return dict(row) if row else None
 
 
 class GroupRepository:
@@ -47,7 +104,7 @@ class GroupRepository:
         query = (
             select(group_members.c.group_id, group_members.c.org_id)
             .join(orgs, orgs.c.id == group_members.c.org_id)
-            .where(group_members.c.group_id.in_(group_ids))
+            .where(group_members.c.group_id.in_(group_ids), current_units(thai.today()))  # a retired unit: none
             .order_by(orgs.c.code)
         )
         found: dict[uuid.UUID, list[uuid.UUID]] = {}
@@ -134,6 +191,17 @@ class DeliveryRepository:
 
     async def update(self, delivery_id: uuid.UUID, **values) -> None:
         await self.session.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+    async def unregistered_counts(self, org_ids: list[uuid.UUID], states) -> dict[uuid.UUID, int]:
+        """How many letters each unit holds that it has not registered yet (as recipient)."""
+        if not org_ids:
+            return {}
+        query = (
+            select(deliveries.c.recipient_org_id, func.count())
+            .where(deliveries.c.recipient_org_id.in_(org_ids), deliveries.c.status.in_(states))
+            .group_by(deliveries.c.recipient_org_id)
+        )
+        return {org: count for org, count in await self.session.execute(query)}
 
     async def inbox(
         self, org_id: uuid.UUID, status: str | None, q: str | None, after: list | None, limit: int, cleared=()

@@ -1,6 +1,6 @@
 """Routing's tables: the directory of agencies, deliveries (inboxes), receive register counters, outbox, inbox."""
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, Uuid
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text, Uuid, true
 
 from shared.counters import counters_table
 from shared.db import UTCDateTime
@@ -15,8 +15,28 @@ orgs = Table(
     Column("key", String(64), nullable=False, unique=True),
     Column("code", String(64), nullable=False),  # letter code, e.g. "กค 0400"
     Column("name", Text, nullable=False),
-    Column("kind", String(16), nullable=False),  # ministry | ops | department | division
+    Column("kind", String(16), nullable=False),  # ministry | ops | department | division | section
     Column("parent_id", Uuid, nullable=True),
+    Column("name_en", Text, nullable=True),
+    Column("national_code", String(10), nullable=True),  # e-CMS organisation code; the first two the ministry
+    # False: the unit uses its parent's central registry (สารบรรณกลาง) instead of registers of its own.
+    Column("own_registers", Boolean, nullable=False, server_default=true()),
+    Column("valid_from", Date, nullable=True),
+    Column("valid_to", Date, nullable=True),  # its last day; once past, the unit is retired (kept for old letters)
+)
+
+# The names and codes a unit had before it was renamed, so an old letter shows the name it was sent under.
+org_history = Table(
+    "org_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org_id", Uuid, nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("name_en", Text, nullable=True),
+    Column("code", String(64), nullable=False),
+    Column("national_code", String(10), nullable=True),
+    Column("valid_from", UTCDateTime(), nullable=True),  # None: since the unit was first recorded
+    Column("valid_to", UTCDateTime(), nullable=False),  # when the unit took its next name or code
 )
 
 # A circular's recipient list (กลุ่มผู้รับหนังสือเวียน), e.g. every department of the ministry.

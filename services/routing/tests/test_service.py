@@ -64,7 +64,11 @@ async def test_the_directory_holds_the_ministry_of_finance(routing):
     runtime, _ = routing
     orgs = {o["key"]: o for o in await service.list_orgs(runtime.db)}
     assert orgs["cgd"]["code"] == "กค 0400" and orgs["cgd"]["name"] == "กรมบัญชีกลาง"
-    assert orgs["ops"]["parent_id"] == orgs["mof"]["id"] and len(orgs) == 10
+    assert orgs["ops"]["parent_id"] == orgs["mof"]["id"]
+    assert orgs["cgd.budget"]["code"] == "กค 0402" and orgs["cgd.budget"]["parent_id"] == orgs["cgd"]["id"]
+    assert orgs["cgd.budget.control"]["kind"] == "section" and not orgs["cgd.secretariat"]["own_registers"]
+    departments = [o for o in orgs.values() if o["kind"] in ("ops", "department")]
+    assert len(departments) == 9 and all(o["parent_id"] == orgs["mof"]["id"] for o in departments)
 
 
 async def test_a_redelivered_letter_sent_creates_each_delivery_once(routing):
