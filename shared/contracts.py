@@ -303,6 +303,8 @@ class SignedInByLink(Event):
     TYPE: ClassVar[str] = "user.signed-in-by-link.v1"
     username: str
     signed_in_at: datetime
+
+
 class DirectoryUnit(BaseModel):
     """A unit of the directory as routing keeps it and as the import file states it."""
 
