@@ -4,6 +4,7 @@ stand-in: the distributed deployment, exercised end to end."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -15,7 +16,9 @@ import httpx
 import pytest
 
 from shared.topology import QUEUES, dead_letter_queue, retry_queue
+from tests.adoption import put_into_service
 from tests.e2e import test_actions, test_letter_rules, test_receive_stamp, test_registers, test_search, test_secrecy
+from tests.e2e.test_put_into_service import create_first_admin, production_env
 from tests.flow import core_flow
 
 SERVICES = ("intake", "routing", "storage", "audit")
@@ -52,15 +55,16 @@ def wait_ready(url: str, processes: dict, logs, within: float = 90.0) -> None:
     pytest.fail(f"{url} not ready within {within}s:\n" + "\n".join(logs(n) for n in processes))
 
 
-@pytest.fixture
-def deployment(fresh_postgres_url, rabbitmq_url, s3_url, tmp_path):
-    asyncio.run(fresh_topology(rabbitmq_url))
+@contextlib.contextmanager
+def processes_of(database_url, amqp_url, s3_url, tmp_path, env: dict[str, str], before=None):
+    """The gateway and every service as its own process on these servers, until the block ends. `before`
+    runs against the fresh deployment's settings before any process starts (e.g. an operator's command)."""
+    asyncio.run(fresh_topology(amqp_url))
     ports = {name: free_port() for name in (*SERVICES, "gateway")}
     env = {
-        **os.environ,
-        "SARABUN_DEMO": "1",
-        "SARABUN_DATABASE_URL": fresh_postgres_url,
-        "SARABUN_BUS_URL": rabbitmq_url,
+        **env,
+        "SARABUN_DATABASE_URL": database_url,
+        "SARABUN_BUS_URL": amqp_url,
         "SARABUN_STORAGE_URL": s3_url,
         "SARABUN_DATA_DIR": str(tmp_path),
         "SARABUN_PORT": str(ports["gateway"]),
@@ -69,6 +73,8 @@ def deployment(fresh_postgres_url, rabbitmq_url, s3_url, tmp_path):
         "SARABUN_STORAGE_URL_INTERNAL": f"http://127.0.0.1:{ports['storage']}",
         "SARABUN_AUDIT_URL": f"http://127.0.0.1:{ports['audit']}",
     }
+    if before:
+        before(env)
     processes: dict[str, subprocess.Popen] = {}
 
     def logs(name: str) -> str:
@@ -95,6 +101,13 @@ def deployment(fresh_postgres_url, rabbitmq_url, s3_url, tmp_path):
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture
+def deployment(fresh_postgres_url, rabbitmq_url, s3_url, tmp_path):
+    demo = {**os.environ, "SARABUN_DEMO": "1"}
+    with processes_of(fresh_postgres_url, rabbitmq_url, s3_url, tmp_path, demo) as running:
+        yield running
 
 
 async def test_the_flow_across_separate_processes(deployment):
@@ -131,6 +144,30 @@ async def test_the_rules_hold_across_processes(deployment, scenario):
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['gateway']}", timeout=60) as api:
         try:
             await scenario(api)
+        except AssertionError:
+            print("\n".join(logs(name) for name in processes))
+            raise
+
+
+@pytest.fixture
+def production(fresh_postgres_url, rabbitmq_url, s3_url, tmp_path, oidc_provider):
+    """SARABUN_DEMO unset, real secrets, `sarabun admin create` on the fresh PostgreSQL database before any
+    process starts, sign-in through a real OpenID Connect provider."""
+    env = production_env(
+        SARABUN_OIDC_ISSUER=oidc_provider,
+        SARABUN_OIDC_CLIENT_ID="sarabun",
+        SARABUN_OIDC_CLIENT_SECRET="client-secret-of-this-agency",
+    )
+    with processes_of(fresh_postgres_url, rabbitmq_url, s3_url, tmp_path, env, before=create_first_admin) as running:
+        yield running
+
+
+async def test_an_agency_puts_sarabun_into_service_across_processes(production, oidc_provider):
+    """tests/adoption.py with a process per service on PostgreSQL, RabbitMQ and S3."""
+    ports, processes, logs = production
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['gateway']}", timeout=60) as api:
+        try:
+            await put_into_service(api, oidc_provider)
         except AssertionError:
             print("\n".join(logs(name) for name in processes))
             raise
