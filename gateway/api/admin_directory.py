@@ -102,10 +102,11 @@ EXPORT_ANSWER = {
     openapi_extra=IMPORT_BODY,
     responses=IMPORT_ANSWER | problem_responses(401, 403, 413, 415, 422, *UPSTREAM),
 )
-async def import_directory(request: Request, who: CurrentUser, services: ServicesDep, dry_run: bool = False):
+async def import_directory(request: Request, who: CurrentUser, services: ServicesDep, dry_run: bool = True):
     """The whole directory as JSON `{"units": [...]}`, or a multipart `file` (CSV with English or Thai
     headings, or JSON). Units left out are retired; nothing applies unless all of it does (422 naming the
-    rows). `dry_run=true` answers what would change and changes nothing."""
+    rows). A dry run (the default, as for people) answers what would change and changes nothing; `dry_run=false`
+    applies it."""
     policy.require(who, "directory.manage")
     content, kind = await _directory_file(request)
     return await services.json(

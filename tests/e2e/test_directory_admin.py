@@ -11,6 +11,7 @@ from tests.e2e.helpers import eventually, login, org_ids
 from tests.e2e.test_bad_input import assert_problem
 
 IMPORT = "/api/v1/admin/directory/import"
+APPLY = {"dry_run": "false"}
 EXPORT = "/api/v1/admin/directory/export"
 BOM = b"\xef\xbb\xbf"
 
@@ -59,7 +60,7 @@ async def test_a_dry_run_shows_the_diff_and_then_the_import_applies_it(api):
     assert applied.status_code == 200 and applied.json()["applied"] is True
     orgs = await org_ids(api, admin)
     assert "cgd.budget.audit" in orgs and "fpo.macro" not in orgs
-    again = await api.post(IMPORT, headers=admin, json=await exported(api, admin))
+    again = await api.post(IMPORT, params=APPLY, headers=admin, json=await exported(api, admin))
     assert (again.json()["added"], again.json()["changed"], again.json()["retired"]) == ([], [], [])
 
 
@@ -74,13 +75,13 @@ async def test_a_csv_file_with_thai_headings_is_imported_and_exported_back(api):
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     upload = {"file": ("หน่วยงาน.csv", ("\ufeff" + buffer.getvalue()).encode(), "text/csv")}
-    answer = await api.post(IMPORT, headers=admin, files=upload)
+    answer = await api.post(IMPORT, params=APPLY, headers=admin, files=upload)
     assert answer.status_code == 200, answer.text
     assert answer.json()["added"] == ["rd.it"] and answer.json()["changed"] == []
     unit = next(u for u in (await exported(api, admin))["units"] if u["key"] == "rd.it")
     assert (unit["kind"], unit["valid_from"], unit["own_registers"]) == ("division", "2026-12-01", True)
     as_json = {"file": ("directory.json", json.dumps(await exported(api, admin)).encode(), "application/json")}
-    assert (await api.post(IMPORT, headers=admin, files=as_json)).json()["added"] == []
+    assert (await api.post(IMPORT, params=APPLY, headers=admin, files=as_json)).json()["added"] == []
 
 
 async def test_a_bad_file_is_refused_naming_its_rows_and_changes_nothing(api):
@@ -95,29 +96,34 @@ async def test_a_bad_file_is_refused_naming_its_rows_and_changes_nothing(api):
         "d,กองดี,กค 0903,agency,mof\n"
         "e,กองอี,กค 0904\n"
     )
-    answer = await api.post(IMPORT, headers=admin, files={"file": ("d.csv", text.encode(), "text/csv")})
+    answer = await api.post(IMPORT, params=APPLY, headers=admin, files={"file": ("d.csv", text.encode(), "text/csv")})
     assert_problem(answer, 422)
     assert [(e["row"], e["field"]) for e in answer.json()["errors"]] == [(5, "kind"), (6, None)]
     assert answer.json()["detail"].startswith("ไฟล์ทะเบียนหน่วยงานมีข้อผิดพลาด")
     # Once every row reads, the directory as a whole is checked: the cycle and the unknown parent.
     rows_fixed = text.replace("agency", "division").replace("กค 0904\n", "กค 0904,division,mof\n")
-    answer = await api.post(IMPORT, headers=admin, files={"file": ("d.csv", rows_fixed.encode(), "text/csv")})
+    answer = await api.post(
+        IMPORT, params=APPLY, headers=admin, files={"file": ("d.csv", rows_fixed.encode(), "text/csv")}
+    )
     assert_problem(answer, 422)
     errors = answer.json()["errors"]
     assert [(e["row"], e["field"]) for e in errors] == [(2, "parent_key"), (3, "parent_key"), (4, "parent_key")]
     assert "(the parents form a cycle)" in errors[0]["message"] and "ไม่พบหน่วยงานต้นสังกัด" in errors[2]["message"]
     duplicated = {"units": [*before["units"], {**before["units"][1], "code": "กค 0999"}]}
-    answer = await api.post(IMPORT, headers=admin, json=duplicated)
+    answer = await api.post(IMPORT, params=APPLY, headers=admin, json=duplicated)
     assert_problem(answer, 422)
     assert answer.json()["errors"][0]["field"] == "key" and "duplicate key" in answer.json()["errors"][0]["message"]
     not_utf8 = {"file": ("d.csv", "รหัสหน่วยงาน,ชื่อหน่วยงาน\n".encode("tis-620"), "text/csv")}
-    assert_problem(await api.post(IMPORT, headers=admin, files=not_utf8), 422)
+    assert_problem(await api.post(IMPORT, params=APPLY, headers=admin, files=not_utf8), 422)
     assert_problem(
-        await api.post(IMPORT, headers=admin, files={"file": ("d.pdf", b"%PDF-1.4", "application/pdf")}), 415
+        await api.post(IMPORT, params=APPLY, headers=admin, files={"file": ("d.pdf", b"%PDF-1.4", "application/pdf")}),
+        415,
     )
     raw_csv = await api.post(IMPORT, headers={**admin, "content-type": "text/csv"}, content=b"key,name")
     assert_problem(raw_csv, 415)  # a file comes as multipart, a directory as JSON
-    assert_problem(await api.post(IMPORT, headers=admin, files={"other": ("d.csv", b"key", "text/csv")}), 422)
+    assert_problem(
+        await api.post(IMPORT, params=APPLY, headers=admin, files={"other": ("d.csv", b"key", "text/csv")}), 422
+    )
     assert await exported(api, admin) == before
 
 
@@ -139,13 +145,15 @@ async def test_a_retired_unit_receives_nothing_new_but_old_letters_still_name_it
     before = (await api.get(f"/api/v1/orgs/{orgs['td']}", headers=cgd)).json()
     # td holds a letter it has not registered: it cannot be retired yet.
     refused = await api.post(
-        IMPORT, headers=admin, json=without(await exported(api, admin), "td", "td.secretariat", "td.land")
+        IMPORT, params=APPLY, headers=admin, json=without(await exported(api, admin), "td", "td.secretariat", "td.land")
     )
     assert_problem(refused, 422)
     assert any("td" in e["message"] and "not yet registered" in e["message"] for e in refused.json()["errors"])
     # excise holds none: retired, it is no recipient any more, yet its old name is still there to read.
     renamed = edited(await exported(api, admin), "td", name="กรมธนารักษ์ (ชื่อใหม่)")
-    assert (await api.post(IMPORT, headers=admin, json=without(renamed, "excise.legal"))).status_code == 200
+    assert (
+        await api.post(IMPORT, params=APPLY, headers=admin, json=without(renamed, "excise.legal"))
+    ).status_code == 200
     excise_legal = (await api.get("/api/v1/orgs", headers=admin)).json()
     assert all(o["key"] != "excise.legal" for o in excise_legal)
     assert all({"parent_id", "name_en", "own_registers", "valid_to"} <= o.keys() for o in excise_legal)
