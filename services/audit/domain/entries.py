@@ -319,15 +319,7 @@ def _refusal(
     fields = event.model_dump()
     occurred_at = next(value for name, value in fields.items() if name.endswith("_at"))
     facts = {k: str(v) for k, v in fields.items() if not k.endswith("_at") and v is not None}
-    return Leaf(
-        event_id=envelope.id,
-        type=envelope.type,
-        occurred_at=occurred_at,
-        letter_id=None,
-        delivery_id=None,
-        org_id=getattr(event, "org_id", None),
-        entry=_entry(envelope, occurred_at, facts),
-    )
+    return _letterless(envelope, occurred_at, getattr(event, "org_id", None), facts)
 
 
 PersonEvent = UserCreated | UserChanged | SignInLinkIssued | SignedInByLink
@@ -339,15 +331,7 @@ def _person(envelope: Envelope, event: PersonEvent) -> Leaf:
     moment = _moment_field(event)
     occurred_at = getattr(event, moment)
     facts = {k: v for k, v in event.model_dump(mode="json").items() if k != moment}
-    return Leaf(
-        event_id=envelope.id,
-        type=envelope.type,
-        occurred_at=occurred_at,
-        letter_id=None,
-        delivery_id=None,
-        org_id=getattr(event, "org_id", None),
-        entry=_entry(envelope, occurred_at, facts),
-    )
+    return _letterless(envelope, occurred_at, getattr(event, "org_id", None), facts)
 
 
 def _moment_field(event: PersonEvent) -> str:
@@ -369,14 +353,19 @@ def _directory_change(envelope: Envelope, event: DirectoryUnitEvent) -> Leaf:
         facts["changed_fields"] = list(event.changed_fields)
     if isinstance(event, DirectoryUnitRetired) and event.unit.valid_to:
         facts["valid_to"] = event.unit.valid_to.isoformat()
+    return _letterless(envelope, event.occurred_at, event.org_id, facts)
+
+
+def _letterless(envelope: Envelope, occurred_at: datetime, org_id, facts: dict) -> Leaf:
+    """The leaf of an event about people or the directory rather than a letter."""
     return Leaf(
         event_id=envelope.id,
         type=envelope.type,
-        occurred_at=event.occurred_at,
+        occurred_at=occurred_at,
         letter_id=None,
         delivery_id=None,
-        org_id=event.org_id,
-        entry=_entry(envelope, event.occurred_at, facts),
+        org_id=org_id,
+        entry=_entry(envelope, occurred_at, facts),
     )
 
 
