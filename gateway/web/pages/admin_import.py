@@ -31,6 +31,7 @@ class ImportKind:
     max_bytes: int
     key_columns: tuple[str, ...]  # the file's key column, under its English or Thai heading
     name_columns: tuple[str, ...]
+    probe: tuple[str, dict]  # an admin-only read: the form is refused (or asks for a fresh sign-in) before any upload
     accept: str = ".csv,.json,text/csv,application/json"
 
     def title(self, t) -> str:
@@ -38,7 +39,10 @@ class ImportKind:
 
 
 async def form_page(request: Request, kind: ImportKind) -> Response:
-    me = await whoami(api(request))
+    client = api(request)
+    me = await whoami(client)
+    path, params = kind.probe
+    await client.get(path, **params)
     return _page(request, kind, me)
 
 

@@ -32,6 +32,7 @@ PEOPLE_IMPORT = admin_import.ImportKind(
     max_bytes=2 * 1024 * 1024,
     key_columns=("username", "ชื่อผู้ใช้"),
     name_columns=("display_name", "ชื่อ", "ชื่อ-สกุล", "ชื่อ-นามสกุล", "ชื่อที่แสดง"),
+    probe=("/admin/users", {"limit": 1}),
     accept=".csv,text/csv",
 )
 NOTICES = ("saved", "created", "disabled_notice", "enabled_notice")

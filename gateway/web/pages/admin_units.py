@@ -26,6 +26,7 @@ DIRECTORY_IMPORT = admin_import.ImportKind(
     max_bytes=10 * 1024 * 1024,
     key_columns=("key", "รหัสหน่วยงาน"),
     name_columns=("name", "ชื่อหน่วยงาน"),
+    probe=("/admin/directory/export", {"format": "json"}),
 )
 OPEN_LEVELS = 2  # ministries and their departments open; divisions and sections folded until asked for
 
