@@ -4,7 +4,7 @@ and a CSV import with a preview first. Every answer comes from the admin API."""
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -181,7 +181,15 @@ async def issue_link(request: Request, username: str) -> Response:
     me = await whoami(client)
     person = await client.get(f"/admin/users/{quote(username, safe='')}")
     link = await client.post(f"/admin/users/{quote(person['username'], safe='')}/sign-in-link")
-    return _person_page(request, me, person, _values_of(person), link=link)
+    return _person_page(request, me, person, _values_of(person), link=link | {"url": _reachable(request, link["url"])})
+
+
+def _reachable(request: Request, url: str) -> str:
+    """The link at the address this page was reached at, unless SARABUN_PUBLIC_URL names it: the pages call the
+    API in-process, where the API sees its own internal address."""
+    if request.app.state.settings.public_url:
+        return url
+    return str(request.base_url).rstrip("/") + urlsplit(url).path
 
 
 def _back_to(username: str, notice: str) -> Response:
