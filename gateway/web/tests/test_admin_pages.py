@@ -80,6 +80,18 @@ async def test_an_admin_lands_on_people_and_sees_the_admin_links_other_roles_nei
     people = await admin.get("/admin/people")
     assert people.status_code == 200
     assert 'href="/admin/people" aria-current="page"' in people.text and 'href="/admin/units"' in people.text
+    admin.cookies.set("lang", "en")
+    words = {
+        "/admin/people": "Find people",
+        "/admin/units": "Show retired units",
+        "/admin/people/new": "Add the person",
+        "/admin/units/import": "Check the file",
+        "/admin/people/admin": "Issue a sign-in link",
+    }
+    for path, word in words.items():
+        english = await admin.get(path)
+        assert english.status_code == 200 and word in english.text, path
+    admin.cookies.set("lang", "th")
 
     clerk = await system.browser("cgd.clerk")
     inbox = await clerk.get("/inbox")
