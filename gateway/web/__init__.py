@@ -1,5 +1,5 @@
-"""The web interface for clerks, unit heads and auditors: server-rendered pages at `/` that are a client of
-the public API at /api/v1, called in-process with the signed-in user's token."""
+"""The web interface for clerks, unit heads, auditors and administrators: server-rendered pages at `/` that
+are a client of the public API at /api/v1, called in-process with the signed-in user's token."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from gateway.web.client import in_process
 from gateway.web.pages import (
     account,
+    admin_people,
+    admin_units,
     assets,
     audit,
     auth,
@@ -21,7 +23,22 @@ from gateway.web.pages import (
     registers,
 )
 
-ROUTERS = (assets, auth, oidc, account, inbox, compose, letter, registers, followup, audit, files, picker)
+ROUTERS = (
+    assets,
+    auth,
+    oidc,
+    account,
+    inbox,
+    compose,
+    letter,
+    registers,
+    followup,
+    audit,
+    files,
+    picker,
+    admin_units,
+    admin_people,
+)
 
 
 def mount(app: FastAPI) -> None:

@@ -32,6 +32,13 @@ class SignInNeeded(Exception):
     """No session, or the API no longer accepts its token (expired, revoked): back to the sign-in page."""
 
 
+class FreshSignInNeeded(SignInNeeded):
+    """The token is good, but the action (administration) needs a sign-in within the last 15 minutes."""
+
+
+FRESH_SIGN_IN_TYPE = "/problems/fresh-sign-in-required"
+
+
 def in_process(app: FastAPI) -> httpx.AsyncClient:
     # No lifespan is run: the gateway app is already started; ASGITransport only passes requests to it.
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sarabun", timeout=TIMEOUT)
@@ -53,6 +60,8 @@ class Api:
         headers = self._headers(kwargs.pop("headers", None))
         response = await self.http.request(method, API + path, headers=headers, **kwargs)
         if response.status_code == 401:
+            if str(_problem(response).get("type", "")).endswith(FRESH_SIGN_IN_TYPE):
+                raise FreshSignInNeeded()
             raise SignInNeeded()
         if response.status_code >= 400:
             raise ApiError(response.status_code, _problem(response))
@@ -64,6 +73,14 @@ class Api:
 
     async def post(self, path: str, json: dict | None = None, headers: dict | None = None) -> dict:
         return (await self.request("POST", path, json=json if json is not None else {}, headers=headers)).json()
+
+    async def patch(self, path: str, json: dict) -> dict:
+        return (await self.request("PATCH", path, json=json)).json()
+
+    async def upload(self, path: str, name: str, content: bytes, content_type: str, **params) -> dict:
+        """A file as the multipart field `file`, as the browser sent it to the page."""
+        files = {"file": (name, content, content_type or "application/octet-stream")}
+        return (await self.request("POST", path, files=files, params=params)).json()
 
     async def sign_in(self, username: str, password: str) -> dict:
         response = await self.http.post(f"{API}/auth/token", data={"username": username, "password": password})

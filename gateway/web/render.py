@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.web import dates, i18n, session
-from gateway.web.client import Api, ApiError, SignInNeeded
+from gateway.web.client import Api, ApiError, FreshSignInNeeded, SignInNeeded
 
 log = logging.getLogger("sarabun.web")
 
@@ -65,15 +65,18 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
     return response
 
 
-def to_sign_in(request: Request) -> Response:
-    """Back to the sign-in page, remembering the page (a GET's own address, a form's page otherwise)."""
+def to_sign_in(request: Request, fresh: bool = False) -> Response:
+    """Back to the sign-in page, remembering the page (a GET's own address, a form's page otherwise). `fresh`:
+    the session is still good but the action needs a recent sign-in, so the session is kept (the other pages
+    still work) and the page says why it asks again."""
     target = session.here(request) if request.method == "GET" else _referring_page(request)
-    url = "/signin?" + urlencode({"next": target, "expired": "1"})
+    url = "/signin?" + urlencode({"next": target, "fresh" if fresh else "expired": "1"})
     if wants_json(request):
         response: Response = JSONResponse({"signin": url}, status_code=401)
     else:
         response = RedirectResponse(url, status_code=303)
-    session.end(response, request)
+    if not fresh:
+        session.end(response, request)
     return response
 
 
@@ -119,8 +122,8 @@ class WebRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 response = await handler(request)
-            except SignInNeeded:
-                response = to_sign_in(request)
+            except SignInNeeded as needed:
+                response = to_sign_in(request, fresh=isinstance(needed, FreshSignInNeeded))
             except ApiError as error:
                 response = problem_page(request, error)
             except CsrfRefused:

@@ -27,11 +27,22 @@ async def who_am_i(request: Request) -> Response:
 
 
 @router.get("/signin")
-async def sign_in_page(request: Request, next: str | None = None, expired: str | None = None) -> Response:
+async def sign_in_page(
+    request: Request, next: str | None = None, expired: str | None = None, fresh: str | None = None
+) -> Response:
     t = i18n.translator(lang_of(request))
-    notice = t("signin.expired") if expired else None
+    notice = t("signin.fresh") if fresh else t("signin.expired") if expired else None
     target = session.safe_next(next, "")
-    return render(request, "signin.html", next=target, notice=notice, username="", error=None, **_ways(request))
+    return render(
+        request,
+        "signin.html",
+        next=target,
+        notice=notice,
+        username="",
+        error=None,
+        fresh=bool(fresh),
+        **_ways(request),
+    )
 
 
 def _ways(request: Request) -> dict:
@@ -76,6 +87,7 @@ def _sign_in_again(request: Request, username: str, target: str, message: str, s
         notice=None,
         username=username,
         error=message,
+        fresh=False,
         **_ways(request),
     )
 

@@ -27,11 +27,17 @@ def is_auditor(me: dict) -> bool:
     return "auditor" in me.get("roles", [])
 
 
+def is_admin(me: dict) -> bool:
+    return "admin" in me.get("roles", [])
+
+
 def home_of(me: dict) -> str:
     if is_clerk(me):
         return "/inbox"
     if is_auditor(me):
         return "/audit"
+    if is_admin(me):
+        return "/admin/people"
     return "/me"
 
 

@@ -77,6 +77,8 @@
     const groupField = root.dataset.groupField || "";
     const exclude = root.dataset.exclude || "";
     const shown = Number(root.dataset.shown || 20);
+    // One unit of any kind (a person's unit): a new choice replaces the old one.
+    const single = root.dataset.single !== undefined;
     const base = "picker-" + number;
     const chips = root.querySelector(".chips");
     const fallback = root.querySelector(".picker-fallback");
@@ -97,7 +99,7 @@
     const more = el("p", { class: "suggestion-count", id: base + "-count", "aria-live": "polite" });
     const live = el("p", { class: "visually-hidden", role: "status", "aria-live": "polite" });
     const browse = el("button", { type: "button", class: "link browse", "aria-expanded": "false", "aria-controls": base + "-tree" }, says("msgBrowse"));
-    const tree = el("ul", { id: base + "-tree", role: "tree", class: "tree", hidden: "", "aria-label": says("msgTree"), "aria-multiselectable": "true" });
+    const tree = el("ul", { id: base + "-tree", role: "tree", class: "tree", hidden: "", "aria-label": says("msgTree"), "aria-multiselectable": single ? "false" : "true" });
     box.append(label, input, help, list, more, browse, tree, live);
     root.insertBefore(box, chips.nextSibling);
 
@@ -121,6 +123,7 @@
 
     function chip(name, value, text, key) {
       if (chosen(name, value)) return false;
+      if (single && name === field) chips.querySelectorAll("li.chip").forEach((other) => other.remove());
       const item = el("li", { class: "chip" + (name === groupField ? " group" : ""), "data-value": value });
       if (key) item.dataset.key = key;
       const words = el("span", { class: "chip-label" }, text);
@@ -147,7 +150,7 @@
     }
 
     function selectable(unit) {
-      return unit.id !== exclude && !directory.blocked.has(unit.kind);
+      return unit.id !== exclude && (single || !directory.blocked.has(unit.kind));
     }
 
     function where(unit) {
