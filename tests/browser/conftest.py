@@ -61,11 +61,13 @@ def sarabun(*args: str) -> list[str]:
 
 
 @contextmanager
-def running(data: Path) -> Iterator[str]:
-    """`sarabun run` in demo mode over the data folder (which may already hold databases), until the end."""
+def running(data: Path, **settings: str) -> Iterator[str]:
+    """`sarabun run` in demo mode over the data folder (which may already hold databases), with any further
+    settings (`SARABUN_...` variables), until the end."""
     port = _free_port()
     log = (data / "server.log").open("wb")
-    process = subprocess.Popen(sarabun("run"), env=demo_env(data, port), stdout=log, stderr=subprocess.STDOUT)
+    env = demo_env(data, port) | settings
+    process = subprocess.Popen(sarabun("run"), env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process, data / "server.log")

@@ -5,6 +5,7 @@ suggestions shown and the tree levels opened, never a box per unit. Also a deadl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +14,12 @@ import sqlalchemy
 from playwright.sync_api import expect
 
 from services.routing.adapters.tables import orgs as orgs_table
-from shared.seed import MOF, org_id
+from shared.seed import SAMPLE_DIRECTORY, org_id
 from tests.browser.conftest import pick, running, shoot, token
 from tests.browser.test_scenario import until
 
 UNITS = 8000
+SAMPLE = json.loads(SAMPLE_DIRECTORY.read_text(encoding="utf-8"))["units"]
 DIVISIONS = (
     "กองบริหารทั่วไป",
     "กองคลัง",
@@ -68,7 +70,7 @@ def generated_directory(total: int) -> list[dict]:
                     section = f"{division}-s{s}"
                     name = DEEP[1] if section == DEEP[0] else SECTIONS[s - 1]
                     add(section, f"ทด{m:02d} {d:02d}{v:02d}.{s}", name, "section", division)
-    return rows[: total - len(MOF)]
+    return rows[: total - len(SAMPLE)]
 
 
 def load_directory(database: Path, rows: list[dict]) -> None:
@@ -147,7 +149,7 @@ def test_recipients_are_found_among_8000_units_by_name_code_tree_and_group(open_
     ops.click("#send")
     expect(ops.locator("#notice")).to_contain_text("ส่งหนังสือแล้ว เลขที่")
     recipients = ops.locator("#recipients tbody tr")
-    departments = [org.name for org in MOF if org.kind == "department"]
+    departments = [unit["name"] for unit in SAMPLE if unit["kind"] == "department"]
     expect(recipients).to_have_count(3 + len(departments))
     for name in (DEEP[1], DIVISIONS[7], BROWSED[1], *departments):
         expect(ops.locator("#recipients")).to_contain_text(name)

@@ -3,38 +3,25 @@ page on another site, and back to the inbox with a session, as a person would.""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.browser.conftest import VIEWPORT, _command, _free_port, _wait_ready
+from tests.browser.conftest import VIEWPORT, running
 
 
 @pytest.fixture(scope="module")
 def oidc_server(tmp_path_factory, oidc_provider) -> Iterator[str]:
     """`sarabun run` (embedded, demo mode) with the test provider as its identity provider."""
-    data = tmp_path_factory.mktemp("sarabun-oidc")
-    port = _free_port()
-    env = {**os.environ, "SARABUN_DEMO": "1", "SARABUN_DATA_DIR": str(data), "SARABUN_PORT": str(port)}
-    env |= {"SARABUN_HOST": "127.0.0.1", "SARABUN_OIDC_ISSUER": oidc_provider}
-    env |= {"SARABUN_OIDC_CLIENT_ID": "sarabun-browser-test", "SARABUN_OIDC_CLIENT_SECRET": "browser-test-secret"}
-    log = (data / "server.log").open("wb")
-    process = subprocess.Popen(_command(), env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process, data / "server.log")
+    settings = {
+        "SARABUN_OIDC_ISSUER": oidc_provider,
+        "SARABUN_OIDC_CLIENT_ID": "sarabun-browser-test",
+        "SARABUN_OIDC_CLIENT_SECRET": "browser-test-secret",
+    }
+    with running(tmp_path_factory.mktemp("sarabun-oidc"), **settings) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture
