@@ -79,10 +79,11 @@ def encode_principal(principal: Principal, secret: str, *, issuer: str, audience
         "sub": principal.user,
         "org": str(principal.org_id),
         "org_code": principal.org_code,
-        **({"reg": str(principal.registry_org_id), "reg_code": principal.registry_code} if principal.registry_org_id else {}),
         "roles": list(principal.roles),
         "clr": principal.clearance,
     }
+    if principal.registry_org_id:  # only then: the token of a unit keeping its own registers is as before
+        claims |= {"reg": str(principal.registry_org_id), "reg_code": principal.registry_code}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 

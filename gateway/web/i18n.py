@@ -179,6 +179,7 @@ TH: dict[str, str] = {
     "register.csv": "ดาวน์โหลด CSV",
     "register.empty": "ยังไม่มีรายการในทะเบียนปีนี้",
     "register.more": "หน้าถัดไป",
+    "register.shared": "{unit} ไม่มีทะเบียนของตนเอง หนังสือของหน่วยงานนี้ลงทะเบียนในทะเบียนของ{registry} (สารบรรณกลาง)",
     "reg.no_send": "เลขทะเบียนส่ง",
     "reg.no_receive": "เลขทะเบียนรับ",
     "reg.doc_no": "ที่",
@@ -447,6 +448,10 @@ EN: dict[str, str] = {
     "register.csv": "Download CSV",
     "register.empty": "No entries this year",
     "register.more": "Next page",
+    "register.shared": (
+        "{unit} keeps no registers of its own: its letters are numbered in the registers of {registry} "
+        "(central registry)"
+    ),
     "reg.no_send": "Send no.",
     "reg.no_receive": "Receive no.",
     "reg.doc_no": "Number",
