@@ -85,6 +85,7 @@ TH: dict[str, str] = {
     "act.forwarded": "ส่งต่อแล้ว",
     "act.annotated": "บันทึกเกษียนแล้ว",
     "compose.title": "ร่างและส่งหนังสือ",
+    "compose.registry": "หน่วยงานนี้ไม่มีทะเบียนของตนเอง เลขที่หนังสือออกจากทะเบียนหนังสือส่งของ {code} (สารบรรณกลาง)",
     "compose.hint": ("กรอกเรื่องและข้อความ เลือกผู้รับ แนบไฟล์ถ้ามี แล้วกด “ลงทะเบียนส่งและส่งหนังสือ” ระบบจะออกเลขที่หนังสือให้เอง"),
     "compose.cc": "สำเนาส่ง (ถ้ามี)",
     "compose.cc_help": "หน่วยงานที่ได้รับสำเนาจะได้รับหนังสือในกล่องหนังสือเข้าเช่นเดียวกับผู้รับ",
@@ -351,6 +352,9 @@ EN: dict[str, str] = {
     "act.forwarded": "Forwarded",
     "act.annotated": "Annotation saved",
     "compose.title": "Compose and send",
+    "compose.registry": (
+        "This unit keeps no registers: letter numbers come from the send register of {code} (central registry)"
+    ),
     "compose.hint": (
         "Fill in the subject and text, choose the recipients, attach files if any, then press “Register and send”;"
         " the letter's number is given for you"
