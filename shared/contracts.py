@@ -100,6 +100,9 @@ class DeliveryReceived(Event):
     register_year: int  # Buddhist era
     received_at: datetime
     recipient_org_name: str = ""  # printed in the receipt stamp (ตรารับ); added compatibly, defaults empty
+    # Whose receive register gave the number: the recipient's own, or its central registry's (สารบรรณกลาง).
+    # Added compatibly: None in events from before, when it was always the recipient's.
+    register_org_id: uuid.UUID | None = None
 
 
 class AttachmentStored(Event):

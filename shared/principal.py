@@ -30,11 +30,25 @@ class Principal(BaseModel):
 
     user: str
     org_id: uuid.UUID
-    org_code: str = ""  # the unit's letter code, e.g. "กค 0200"; numbers its letters
+    org_code: str = ""  # the unit's letter code, e.g. "กค 0200"
+    # The central registry (สารบรรณกลาง) whose send and receive registers number the unit's letters, for a unit
+    # that keeps no registers of its own; None: the unit keeps its own. `registry_code` is that unit's code.
+    registry_org_id: uuid.UUID | None = None
+    registry_code: str = ""
     roles: tuple[str, ...] = ()
     clearance: str = "normal"
     # When the person signed in (the gateway's token's `iat`); never carried to the services.
     signed_in_at: datetime | None = None
+
+    @property
+    def register_org_id(self) -> uuid.UUID:
+        """The unit whose registers number this unit's letters and list them."""
+        return self.registry_org_id or self.org_id
+
+    @property
+    def letter_code(self) -> str:
+        """The code a letter number ที่ starts with: the registry's, since the number is from its register."""
+        return self.registry_code if self.registry_org_id else self.org_code
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -68,6 +82,8 @@ def encode_principal(principal: Principal, secret: str, *, issuer: str, audience
         "roles": list(principal.roles),
         "clr": principal.clearance,
     }
+    if principal.registry_org_id:  # only then: the token of a unit keeping its own registers is as before
+        claims |= {"reg": str(principal.registry_org_id), "reg_code": principal.registry_code}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -89,6 +105,9 @@ def decode_principal(token: str, secret: str, *, issuer: str, audience: str, sig
             user=claims["sub"],
             org_id=uuid.UUID(claims["org"]),
             org_code=claims.get("org_code", ""),
+            # Tokens from before central registries carry no `reg`: the unit kept its own registers.
+            registry_org_id=uuid.UUID(claims["reg"]) if claims.get("reg") else None,
+            registry_code=claims.get("reg_code", ""),
             roles=tuple(claims["roles"]),
             clearance=claims["clr"],
             signed_in_at=datetime.fromtimestamp(claims["iat"], UTC) if signed_in and "iat" in claims else None,

@@ -73,8 +73,9 @@ def already_issued(exc: NumberAlreadyIssued) -> Problem:
 
 
 def check_scope(who: Principal, org_id: uuid.UUID) -> None:
-    """A unit reads its own registers; an auditor reads any unit's. Outside that, the register is not found."""
-    if org_id != who.org_id and not who.has("auditor"):
+    """A unit reads its own registers (a unit keeping none, its central registry's, which number its letters);
+    an auditor reads any unit's. Outside that, the register is not found."""
+    if org_id not in (who.org_id, who.register_org_id) and not who.has("auditor"):
         raise Problem(404, "ไม่พบทะเบียน หรือไม่อยู่ในขอบเขตของหน่วยงานท่าน (not found)")
 
 

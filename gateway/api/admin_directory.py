@@ -109,7 +109,7 @@ async def import_directory(request: Request, who: CurrentUser, services: Service
     applies it."""
     policy.require(who, "directory.manage")
     content, kind = await _directory_file(request)
-    return await services.json(
+    result = await services.json(
         "routing",
         "POST",
         "/directory/import",
@@ -118,6 +118,10 @@ async def import_directory(request: Request, who: CurrentUser, services: Service
         content=content,
         headers={"content-type": f"{kind}; charset=utf-8"},
     )
+    if not dry_run:
+        # Codes and registries come from the directory: this process numbers with the new ones at once.
+        request.app.state.accounts.forget()
+    return result
 
 
 @router.get("/admin/directory/export", responses=EXPORT_ANSWER | problem_responses(401, 403, 422, *UPSTREAM))

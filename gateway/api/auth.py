@@ -120,6 +120,9 @@ async def me(who: CurrentUser, db: DbDep, services: ServicesDep):
         "org_id": org["id"],
         "org_code": org["code"],
         "org_name": org["name"],
+        # The unit whose registers number this person's letters: the unit itself, or its central registry.
+        "registry_id": org.get("registry_id"),
+        "registry_code": org.get("registry_code", ""),
         "roles": list(who.roles),
         "clearance": who.clearance,
         "position": user["position"],

@@ -75,14 +75,17 @@ async def read_register(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ):
-    """A unit's register for one Buddhist-era year (default: this year), ordered by register number."""
+    """A unit's register for one Buddhist-era year (default: this year), ordered by register number. A unit
+    keeping no registers of its own is numbered in its central registry's (สารบรรณกลาง): asked for its
+    register, the answer is the registry's, with every unit numbered in it, and `registry` says so."""
     policy.require(who, "register.read")
     check_register(register)
     year = check_year(thai.buddhist_year() if year is None else year)
-    unit = _unit(who, org_id)
+    asked = _unit(who, org_id)
     directory = await _directory(services, who)
-    if str(unit) not in directory:
+    if str(asked) not in directory:
         raise Problem(404, "ไม่พบหน่วยงานนี้ในทะเบียนหน่วยงาน (unknown org_id)")
+    unit = registry_of(directory, asked)
 
     async def page(after: str | None, size: int) -> dict:
         params = {"org_id": str(unit), "year": year, "limit": size, **({"cursor": after} if after else {})}
@@ -101,8 +104,9 @@ async def read_register(
     return {
         "register": register,
         "year": year,
-        "org_id": unit,
-        "org_name": directory[str(unit)]["name"],
+        "org_id": asked,
+        "org_name": directory[str(asked)]["name"],
+        "registry": registry_note(directory, asked, unit),
         "items": [shape(row, directory) for row in result["items"]],
         "next_cursor": result["next_cursor"],
     }
@@ -114,12 +118,15 @@ async def set_next_number(register: str, body: NextNumberRequest, who: CurrentUs
     Only forward: a number already issued is never issued again (409)."""
     policy.require(who, "register.set_next")
     check_register(register)
-    unit = body.org_id or who.org_id
-    if str(unit) not in await _directory(services, who):
+    asked = body.org_id or who.org_id
+    directory = await _directory(services, who)
+    if str(asked) not in directory:
         message = "ไม่พบหน่วยงานนี้ในทะเบียนหน่วยงาน (unknown org_id)"
         raise Problem(422, message, errors=[{"field": "org_id", "message": message}])
+    unit = registry_of(directory, asked)  # a unit keeping no registers: its numbers are its registry's
     payload = {**body.model_dump(mode="json"), "org_id": str(unit)}
-    return await services.json(OWNER[register], "PUT", f"/registers/{register}/next-number", who, json=payload)
+    answer = await services.json(OWNER[register], "PUT", f"/registers/{register}/next-number", who, json=payload)
+    return {**answer, "registry": registry_note(directory, asked, unit)}
 
 
 def _unit(who: Principal, org_id: uuid.UUID | None) -> uuid.UUID:
@@ -129,9 +136,30 @@ def _unit(who: Principal, org_id: uuid.UUID | None) -> uuid.UUID:
             return who.org_id
         message = "ผู้ตรวจสอบต้องระบุ org_id ของหน่วยงานที่จะดูทะเบียน (org_id is required)"
         raise Problem(422, message, errors=[{"field": "org_id", "message": message}])
-    if org_id != who.org_id and not who.has("auditor"):
+    if org_id not in (who.org_id, who.register_org_id) and not who.has("auditor"):
         raise Problem(404, "ไม่พบทะเบียน หรือไม่อยู่ในขอบเขตของหน่วยงานท่าน (not found)")
     return org_id
+
+
+def registry_of(directory: Directory, org_id: uuid.UUID) -> uuid.UUID:
+    """The unit whose registers number `org_id`'s letters, as the directory says (itself when it keeps its own)."""
+    registry = directory[str(org_id)].get("registry_id")
+    return uuid.UUID(str(registry)) if registry and str(registry) in directory else org_id
+
+
+def registry_note(directory: Directory, asked: uuid.UUID, registry: uuid.UUID) -> dict | None:
+    """None when the unit keeps its own registers; else whose register this is, and why, in words."""
+    if registry == asked:
+        return None
+    unit, central = directory[str(asked)], directory[str(registry)]
+    return {
+        "org_id": registry,
+        "code": central["code"],
+        "name": central["name"],
+        "message": f"{unit['name']} ไม่มีทะเบียนของตนเอง ใช้ทะเบียนของ{central['name']} (สารบรรณกลาง) "
+        f"({unit['name_en'] or unit['key']} keeps no registers of its own: this is the register of "
+        f"{central['name_en'] or central['key']}, its central registry)",
+    }
 
 
 async def _directory(services: Services, who: Principal) -> Directory:

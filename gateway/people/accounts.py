@@ -63,18 +63,19 @@ def inactive() -> Problem:
 
 
 class Accounts:
-    """The gateway's view of who is asking: accounts from its own table, units' letter codes from routing."""
+    """The gateway's view of who is asking: accounts from its own table, units' letter codes and registries
+    (สารบรรณกลาง) from routing."""
 
     def __init__(self, db: Database, services: Services, clock: Callable[[], float] = time.monotonic):
         self.db = db
         self.services = services
         self.users = TtlCache(TTL, clock)
-        self.org_codes = TtlCache(TTL, clock)
+        self.units = TtlCache(TTL, clock)
 
     def forget(self) -> None:
         """After any change to people: this process sees it at once."""
         self.users.clear()
-        self.org_codes.clear()
+        self.units.clear()
 
     async def principal(self, username: str, signed_in_at: datetime | None) -> Principal:
         """The principal of an active account as it is now; 401 for a disabled or unknown one. On a cache hit
@@ -85,26 +86,36 @@ class Accounts:
         return await self.of(user, signed_in_at)
 
     async def of(self, user: dict, signed_in_at: datetime | None = None) -> Principal:
-        """The principal of an account row, with its unit's letter code."""
+        """The principal of an account row, with its unit's letter code and registry (one cached lookup)."""
         principal = principal_of(user, signed_in_at=signed_in_at)
-        code = await self.org_codes.get_or_load(principal.org_id, lambda: self._org_code(principal))
-        return principal.model_copy(update={"org_code": code})
+        unit = await self.units.get_or_load(principal.org_id, lambda: self._unit(principal))
+        return principal.model_copy(update=unit)
 
     async def _read(self, username: str) -> dict | None:
         async with self.db.read() as session:
             return await UserRepository(session).get(username)
 
-    async def _org_code(self, who: Principal) -> str:
+    async def _unit(self, who: Principal) -> dict:
+        """What the principal needs of its unit: its code, and the registry numbering its letters if not itself."""
         if who.org_id == NO_UNIT:
-            return ""
+            return {}
         try:
             org = await self.services.json("routing", "GET", f"/orgs/{who.org_id}", who)
         except Problem as problem:
             if problem.status != 404:
                 raise
             log.warning("%s belongs to unit %s, which the directory does not have", who.user, who.org_id)
-            return ""
-        return org["code"]
+            return {}
+        return unit_fields(org)
+
+
+def unit_fields(org: dict) -> dict:
+    """The principal's fields from routing's answer for its unit; an answer without a registry (or naming the
+    unit itself) means the unit keeps its own registers."""
+    registry = org.get("registry_id")
+    if not registry or str(registry) == str(org["id"]):
+        return {"org_code": org["code"]}
+    return {"org_code": org["code"], "registry_org_id": uuid.UUID(str(registry)), "registry_code": org["registry_code"]}
 
 
 def principal_of(user: dict, signed_in_at: datetime | None = None, org_code: str = "") -> Principal:

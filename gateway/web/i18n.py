@@ -85,6 +85,7 @@ TH: dict[str, str] = {
     "act.forwarded": "ส่งต่อแล้ว",
     "act.annotated": "บันทึกเกษียนแล้ว",
     "compose.title": "ร่างและส่งหนังสือ",
+    "compose.registry": "หน่วยงานนี้ไม่มีทะเบียนของตนเอง เลขที่หนังสือออกจากทะเบียนหนังสือส่งของ {code} (สารบรรณกลาง)",
     "compose.hint": ("กรอกเรื่องและข้อความ เลือกผู้รับ แนบไฟล์ถ้ามี แล้วกด “ลงทะเบียนส่งและส่งหนังสือ” ระบบจะออกเลขที่หนังสือให้เอง"),
     "compose.cc": "สำเนาส่ง (ถ้ามี)",
     "compose.cc_help": "หน่วยงานที่ได้รับสำเนาจะได้รับหนังสือในกล่องหนังสือเข้าเช่นเดียวกับผู้รับ",
@@ -179,6 +180,7 @@ TH: dict[str, str] = {
     "register.csv": "ดาวน์โหลด CSV",
     "register.empty": "ยังไม่มีรายการในทะเบียนปีนี้",
     "register.more": "หน้าถัดไป",
+    "register.shared": "{unit} ไม่มีทะเบียนของตนเอง หนังสือของหน่วยงานนี้ลงทะเบียนในทะเบียนของ{registry} (สารบรรณกลาง)",
     "reg.no_send": "เลขทะเบียนส่ง",
     "reg.no_receive": "เลขทะเบียนรับ",
     "reg.doc_no": "ที่",
@@ -466,6 +468,9 @@ EN: dict[str, str] = {
     "act.forwarded": "Forwarded",
     "act.annotated": "Annotation saved",
     "compose.title": "Compose and send",
+    "compose.registry": (
+        "This unit keeps no registers: letter numbers come from the send register of {code} (central registry)"
+    ),
     "compose.hint": (
         "Fill in the subject and text, choose the recipients, attach files if any, then press “Register and send”;"
         " the letter's number is given for you"
@@ -563,6 +568,10 @@ EN: dict[str, str] = {
     "register.csv": "Download CSV",
     "register.empty": "No entries this year",
     "register.more": "Next page",
+    "register.shared": (
+        "{unit} keeps no registers of its own: its letters are numbered in the registers of {registry} "
+        "(central registry)"
+    ),
     "reg.no_send": "Send no.",
     "reg.no_receive": "Receive no.",
     "reg.doc_no": "Number",

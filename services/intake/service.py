@@ -54,7 +54,8 @@ def _request_hash(letter: NewLetter) -> str:
 
 
 async def send_letter(db: Database, letter: NewLetter, who: Principal, idempotency_key: str | None) -> dict:
-    """Numbers the letter in the sender's send register and stages `letter.sent`, in one transaction."""
+    """Numbers the letter in the send register the sender is numbered in (its own, or its central registry's
+    when it keeps none) and stages `letter.sent`, in one transaction."""
     letter = NewLetter(**{**asdict(letter), "recipient_org_ids": unique_recipients(letter.recipient_org_ids)})
     try:
         check_sendable(letter, who.org_id)
@@ -86,7 +87,7 @@ async def _send(session, letter: NewLetter, who: Principal, idempotency_key: str
     sent_at = thai.now()
     year = thai.buddhist_year(sent_at)
     register = register_for(letter.circular)
-    number = await next_number(session, tables.counters, who.org_id, register, year)
+    number = await next_number(session, tables.counters, who.register_org_id, register, year)
     row = _letter_row(letter, who, register, number, year, sent_at)
     deliveries = [(uuid.uuid4(), org) for org in letter.recipient_org_ids]
     await repo.add(row, deliveries)
@@ -116,8 +117,9 @@ async def _replayed(db: Database, letter: NewLetter, who: Principal, key: str | 
 def _letter_row(letter: NewLetter, who: Principal, register: str, number: int, year: int, sent_at) -> dict:
     return {
         "id": uuid.uuid4(),
-        "doc_no": doc_no(who.org_code, number, letter.circular),
+        "doc_no": doc_no(who.letter_code, number, letter.circular),
         "register": register,
+        "register_org_id": who.register_org_id,
         "register_no": number,
         "register_year": year,
         "sender_org_id": who.org_id,
@@ -238,7 +240,8 @@ log = logging.getLogger("sarabun.intake")
 async def send_register(
     db: Database, who: Principal, org_id: uuid.UUID, year: int, after: tuple[int, str] | None, limit: int
 ) -> list[dict]:
-    """A unit's send register for one Buddhist-era year, both series (ordinary and ว), by number."""
+    """A unit's send register for one Buddhist-era year, both series (ordinary and ว), by number: its own
+    letters and those of the units that use it as their central registry."""
     check_scope(who, org_id)
     async with db.read() as session:
         rows = await SendRegisterRepository(session).rows(
@@ -252,6 +255,7 @@ async def send_register(
             "doc_no": row["doc_no"],
             "circular": row["circular"],
             "sender_org_id": row["sender_org_id"],
+            "register_org_id": row["register_org_id"],
             "recipient_org_ids": row["recipient_org_ids"],
             "subject": register_subject(who, row["subject"], row["secrecy"]),
             "status": row["status"],
@@ -266,7 +270,7 @@ async def set_send_next_number(db: Database, who: Principal, request: NextNumber
     """Where a unit's send register (or its ว series) continues this year; never below an issued number."""
     check_admin(who)
     check_settable_year(request.year)
-    org_id = request.org_id or who.org_id
+    org_id = request.org_id or who.register_org_id
     register = register_for(request.series == "circular")
     await move_next_number(
         db, tables.counters, tables.outbox, SOURCE, who, org_id, register, request.year, request.next_number

@@ -41,6 +41,10 @@ ORG_FIELDS = (
     "own_registers",
     "valid_from",
     "valid_to",
+    # The unit whose registers number this unit's letters: itself, or the central registry (สารบรรณกลาง) of
+    # the nearest parent keeping its own registers; its letters carry that unit's letter code.
+    "registry_id",
+    "registry_code",
 )
 
 

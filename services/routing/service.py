@@ -33,6 +33,8 @@ from services.routing.domain.directory import (
     diff,
     outside_ministry,
     parse_file,
+    registry_of,
+    with_registry,
 )
 from shared import thai
 from shared.contracts import (
@@ -286,8 +288,32 @@ async def expand_groups(db: Database, group_ids: list[uuid.UUID]) -> list[uuid.U
 
 
 async def list_orgs(db: Database) -> list[dict]:
+    """The units in force, each with its registry (`registry_id`, `registry_code`)."""
     async with db.read() as session:
-        return await DirectoryRepository(session).all()
+        rows = await DirectoryRepository(session).all()
+    by_id = {row["id"]: row for row in rows}
+    return [with_registry(row, by_id) for row in rows]
+
+
+async def _ancestry(repo: DirectoryRepository, org: dict) -> dict[uuid.UUID, dict]:
+    """The unit and its parents up to the first that keeps its own registers: all `registry_of` needs."""
+    chain: dict[uuid.UUID, dict] = {}
+    current: dict | None = org
+    while current is not None and current["id"] not in chain:
+        chain[current["id"]] = current
+        if current["own_registers"] or current["parent_id"] is None:
+            break
+        current = await repo.get(current["parent_id"])
+    return chain
+
+
+async def registry_unit(repo: DirectoryRepository, org_id: uuid.UUID) -> dict | None:
+    """The unit whose registers number `org_id`'s letters (itself, or its central registry); None if unknown."""
+    org = await repo.get(org_id)
+    if org is None:
+        return None
+    chain = await _ancestry(repo, org)
+    return chain[registry_of(org_id, chain)]
 
 
 async def get_org(db: Database, unit_id: uuid.UUID, at: datetime | None = None) -> dict:
@@ -297,12 +323,17 @@ async def get_org(db: Database, unit_id: uuid.UUID, at: datetime | None = None) 
     async with db.read() as session:
         repo = DirectoryRepository(session)
         org = await repo.get(unit_id)
-        earlier = await repo.name_at(unit_id, at) if org and at else None
-    if org is None:
-        raise not_found("หน่วยงาน")
-    if earlier:
-        org = {**org, **{name: earlier[name] for name in NAMING_FIELDS}}
-    return org
+        if org is None:
+            raise not_found("หน่วยงาน")
+        chain = await _ancestry(repo, org)
+        if at:
+            chain = {key: await _named_at(repo, row, at) for key, row in chain.items()}
+    return with_registry(chain[unit_id], chain)
+
+
+async def _named_at(repo: DirectoryRepository, org: dict, at: datetime) -> dict:
+    earlier = await repo.name_at(org["id"], at)
+    return {**org, **{name: earlier[name] for name in NAMING_FIELDS}} if earlier else org
 
 
 async def check_same_ministry(db: Database, sender: uuid.UUID, recipients: list[uuid.UUID]) -> None:
@@ -373,7 +404,8 @@ def _envelope(event, delivery_id, cause: Envelope | None, actor: str) -> Envelop
 
 
 async def receive(db: Database, delivery_id: uuid.UUID, who: Principal) -> dict:
-    """ลงรับ: the next number of the recipient's receive register; repeating it returns the same number."""
+    """ลงรับ: the next number of the receive register the recipient is numbered in (its own, or its central
+    registry's when it keeps none); repeating it returns the same number."""
     async with db.transaction() as session:
         repo = DeliveryRepository(session)
         delivery = await repo.for_recipient(delivery_id, who.org_id, lock=True)
@@ -382,9 +414,12 @@ async def receive(db: Database, delivery_id: uuid.UUID, who: Principal) -> dict:
         if receive_repeated(delivery["receive_no"]):
             return delivery
         _move(delivery, "receive")
+        # The directory as it is now, in this transaction: routing keeps it, so no principal can be staler.
+        registry = await registry_unit(DirectoryRepository(session), who.org_id)
+        register_org_id = registry["id"] if registry else who.org_id
         received_at = thai.now()
         year = thai.buddhist_year(received_at)
-        number = await next_number(session, tables.counters, who.org_id, RECEIVE_REGISTER, year)
+        number = await next_number(session, tables.counters, register_org_id, RECEIVE_REGISTER, year)
         changes = {
             "status": "received",
             "status_changed_at": received_at,
@@ -392,11 +427,12 @@ async def receive(db: Database, delivery_id: uuid.UUID, who: Principal) -> dict:
             "receive_no": number,
             "receive_year": year,
             "received_by": who.user,
+            "register_org_id": register_org_id,
         }
         await repo.update(delivery_id, **changes)
-        unit = await DirectoryRepository(session).get(who.org_id)
         event = DeliveryReceived(
-            recipient_org_name=unit["name"] if unit else "",
+            # The receipt stamp names the unit whose register the number belongs to.
+            recipient_org_name=registry["name"] if registry else "",
             delivery_id=delivery_id,
             letter_id=delivery["letter_id"],
             sender_org_id=delivery["sender_org_id"],
@@ -404,6 +440,7 @@ async def receive(db: Database, delivery_id: uuid.UUID, who: Principal) -> dict:
             receive_no=number,
             register_year=year,
             received_at=received_at,
+            register_org_id=register_org_id,
         )
         await stage(session, tables.outbox, _envelope(event, delivery_id, None, actor=who.user))
     return {**delivery, **changes}
@@ -598,7 +635,10 @@ async def set_receive_next_number(db: Database, who: Principal, request: NextNum
         message = "series ใช้กับทะเบียนหนังสือส่งเท่านั้น (series applies to the send register only)"
         raise Problem(422, message, errors=[{"field": "series", "message": message}])
     check_settable_year(request.year)
-    org_id = request.org_id or who.org_id
+    org_id = request.org_id or who.register_org_id
+    async with db.read() as session:  # a unit keeping no registers: its numbers are its registry's
+        registry = await registry_unit(DirectoryRepository(session), org_id)
+    org_id = registry["id"] if registry else org_id
     await move_next_number(
         db, tables.counters, tables.outbox, SOURCE, who, org_id, RECEIVE_REGISTER, request.year, request.next_number
     )

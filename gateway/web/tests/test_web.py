@@ -126,3 +126,33 @@ async def test_english_is_one_switch_away_and_thai_stays_the_default(web):
     assert switched.headers["location"] == "/inbox" and web.cookies["lang"] == "en"
     page = await web.get("/inbox")
     assert '<html lang="en">' in page.text and "Inbox" in page.text and "Not registered" in page.text
+
+
+async def test_a_unit_keeping_no_registers_is_shown_its_central_registrys(web):
+    """กองกลาง of กรมบัญชีกลาง keeps no registers: its register page is the department's, saying so, and its
+    compose page says whose numbers its letters take."""
+    token = (await web.post("/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})).json()
+    person = {
+        "username": "cgd.secretariat.clerk",
+        "display_name": "นางสาวสมศรี ใจดี",
+        "org_key": "cgd.secretariat",
+        "roles": ["clerk"],
+        "clearance": "normal",
+        "password": "รหัสผ่าน-ยาวพอ-2569",
+    }
+    admin = {"Authorization": f"Bearer {token['access_token']}"}
+    assert (await web.post("/api/v1/admin/users", headers=admin, json=person)).status_code == 201
+    form = await web.get("/signin")
+    data = {"username": person["username"], "password": person["password"], "csrf_token": csrf_of(form)}
+    assert (await web.post("/signin", data=data)).status_code == 303
+    page = await web.get("/registers/receive")
+    assert page.status_code == 200 and 'id="registry-notice"' in page.text
+    notice = re.search(r'id="registry-notice">([^<]*)<', page.text).group(1)
+    assert "สำนักงานเลขานุการกรม" in notice and "กรมบัญชีกลาง" in notice
+    assert re.search(r'class="book-sub">กรมบัญชีกลาง ·', page.text)
+    compose = await web.get("/compose")
+    assert "กค 0400" in re.search(r'id="registry-hint">([^<]*)<', compose.text).group(1)
+    web.cookies.clear()
+    await sign_in(web, "cgd.clerk")
+    assert 'id="registry-notice"' not in (await web.get("/registers/receive")).text
+    assert 'id="registry-hint"' not in (await web.get("/compose")).text

@@ -131,8 +131,9 @@ class LetterRepository:
 
 
 class SendRegisterRepository:
-    """ทะเบียนหนังสือส่ง: one unit's sent letters of one year, every series, by register number. Cancelled
-    letters stay in it with their numbers."""
+    """ทะเบียนหนังสือส่ง: the letters numbered in one unit's send register in one year (its own and those of
+    the units it is the central registry of), every series, by register number. Cancelled letters stay in it
+    with their numbers."""
 
     def __init__(self, session: AsyncSession):
         self.session = session
@@ -150,13 +151,14 @@ class SendRegisterRepository:
             letters.c.doc_no,
             letters.c.doc_date,
             letters.c.sender_org_id,
+            letters.c.register_org_id,
             letters.c.subject,
             letters.c.secrecy,
             letters.c.circular,
             letters.c.status,
             letters.c.sent_at,
         ).where(
-            letters.c.sender_org_id == org_id,
+            letters.c.register_org_id == org_id,
             letters.c.register.in_(registers),
             letters.c.register_year == year,
         )

@@ -32,6 +32,8 @@ letters = Table(
     Column("register_no", Integer, nullable=False),
     Column("register_year", Integer, nullable=False),  # Buddhist era
     Column("sender_org_id", Uuid, nullable=False),
+    # Whose send register gave register_no: the sender's, or its central registry's (สารบรรณกลาง).
+    Column("register_org_id", Uuid, nullable=False),
     Column("letter_type", String(32), nullable=False),
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
@@ -52,7 +54,7 @@ letters = Table(
     # ยกเลิก: the row and its number stay; only these mark it cancelled.
     Column("cancelled_at", UTCDateTime(), nullable=True),
     Column("cancel_reason", Text, nullable=True),
-    UniqueConstraint("sender_org_id", "register", "register_year", "register_no", name="uq_letters_register_no"),
+    UniqueConstraint("register_org_id", "register", "register_year", "register_no", name="uq_letters_register_no"),
     Index("ix_letters_sender_sent", "sender_org_id", "sent_at"),
 )
 

@@ -1,5 +1,6 @@
 """The send register as intake keeps it: scoped to the unit, both series, numbering set only forward."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -100,3 +101,43 @@ async def test_setting_a_number_is_an_audited_event(db):
     assert [(e.type, e.actor, e.data["next_number"], e.data["register_name"]) for e in events] == [
         ("register.number-set.v1", "admin", 12, "send")
     ]
+
+
+async def test_a_unit_without_registers_is_numbered_in_its_registry_one_gap_free_series(db):
+    """กองกลาง keeps no registers: its letters take กรมบัญชีกลาง's next send number and carry its code, in one
+    series with the department's own, gap-free when both send at once; each row names its sending unit."""
+    secretariat = Principal(
+        user="cgd.sec",
+        org_id=uuid.uuid4(),
+        org_code="กค 0401",
+        registry_org_id=CGD.org_id,
+        registry_code="กค 0400",
+        roles=("clerk",),
+    )
+
+    def to_ops(subject: str) -> NewLetter:
+        return NewLetter("external", subject, "", (OPS.org_id,), False, "normal", "normal")
+
+    senders = [secretariat, CGD] * 5
+    sent = await asyncio.gather(
+        *(service.send_letter(db, to_ops(f"ที่ {i}"), who, None) for i, who in enumerate(senders))
+    )
+    assert sorted(letter["register_no"] for letter in sent) == list(range(1, 11))
+    assert all(letter["doc_no"] == f"กค 0400/{letter['register_no']}" for letter in sent)
+    year = buddhist_year()
+    rows = await service.send_register(db, CGD, CGD.org_id, year, None, 50)
+    assert [r["register_no"] for r in rows] == list(range(1, 11))
+    by_sender = {r["doc_no"]: r["sender_org_id"] for r in rows}
+    assert {by_sender[letter["doc_no"]] for letter in sent[::2]} == {secretariat.org_id}
+    assert {r["register_org_id"] for r in rows} == {CGD.org_id}
+    # The secretariat's clerk reads the register its letters are in; its own unit has no rows of its own.
+    assert len(await service.send_register(db, secretariat, CGD.org_id, year, None, 50)) == 10
+    assert await service.send_register(db, secretariat, secretariat.org_id, year, None, 50) == []
+    # Its letters are still its own: listed as sent by it, read by it.
+    mine = await service.sent_letters(db, secretariat, None, 50)
+    assert len(mine) == 5 and {m["sender_org_id"] for m in mine} == {secretariat.org_id}
+    # An admin moving the secretariat's numbering on moves the registry's.
+    admin_there = ADMIN.model_copy(update={"registry_org_id": CGD.org_id, "registry_code": "กค 0400"})
+    request = NextNumberRequest(year=year, next_number=20)
+    assert (await service.set_send_next_number(db, admin_there, request))["org_id"] == CGD.org_id
+    assert (await service.send_letter(db, to_ops("ต่อ"), secretariat, None))["doc_no"] == "กค 0400/20"

@@ -224,15 +224,16 @@ class DeliveryRepository:
 
 
 class ReceiveRegisterRepository:
-    """ทะเบียนหนังสือรับ: the deliveries one unit registered (ลงรับ) in one year, by receive number. A row
-    keeps its number whatever happens to the delivery afterwards."""
+    """ทะเบียนหนังสือรับ: the deliveries numbered (ลงรับ) in one unit's receive register in one year, by receive
+    number: those addressed to the unit, and to the units that use it as their central registry. A row keeps
+    its number whatever happens to the delivery afterwards."""
 
     def __init__(self, session: AsyncSession):
         self.session = session
 
     async def rows(self, org_id: uuid.UUID, year: int, after: int | None, limit: int) -> list[dict]:
         query = select(deliveries).where(
-            deliveries.c.recipient_org_id == org_id,
+            deliveries.c.register_org_id == org_id,
             deliveries.c.receive_no.is_not(None),
             deliveries.c.receive_year == year,
         )

@@ -76,6 +76,8 @@ deliveries = Table(
     Column("receive_no", Integer, nullable=True),
     Column("receive_year", Integer, nullable=True),  # Buddhist era
     Column("received_by", String(100), nullable=True),
+    # Whose receive register gave receive_no: the recipient's, or its central registry's (สารบรรณกลาง).
+    Column("register_org_id", Uuid, nullable=True),
     Column("deliver_by", UTCDateTime(), nullable=True),  # ด่วนภายใน: the recipient's deadline
     Column("status_changed_at", UTCDateTime(), nullable=True),
     Column("reason", Text, nullable=True),  # why it was returned, rejected, reported invalid or recalled
@@ -84,6 +86,8 @@ deliveries = Table(
     Column("forwarded_by", String(100), nullable=True),
     Column("forward_note", Text, nullable=True),
     Index("ix_deliveries_inbox", "recipient_org_id", "urgency_rank", "delivered_at"),
+    # One receive number per register and year, whichever unit of the registry the letter was addressed to.
+    Index("uq_deliveries_receive_no", "register_org_id", "receive_year", "receive_no", unique=True),
 )
 
 counters = counters_table(metadata)

@@ -523,3 +523,25 @@ def outside_ministry(sender: uuid.UUID, recipients: list[uuid.UUID], orgs: dict[
     """Recipients not in the sender's ministry: an internal memo (หนังสือภายใน) may not go to them."""
     home = ministry_of(sender, orgs)
     return [r for r in recipients if home is None or ministry_of(r, orgs) != home]
+
+
+def registry_of(org_id: uuid.UUID, orgs: dict[uuid.UUID, dict]) -> uuid.UUID:
+    """The unit whose send and receive registers number this unit's letters: the unit itself when it keeps
+    its own registers, else the nearest ancestor that does (its central registry, สารบรรณกลาง). A unit with no
+    such ancestor, or whose parents run in a cycle before reaching one, numbers in its own: a number must
+    always come from somewhere, and a register nobody keeps is worse than one more register."""
+    seen = set()
+    current = orgs.get(org_id)
+    while current is not None and current["id"] not in seen:
+        if current["own_registers"]:
+            return current["id"]
+        seen.add(current["id"])
+        current = orgs.get(current["parent_id"])
+    return org_id
+
+
+def with_registry(org: dict, orgs: dict[uuid.UUID, dict]) -> dict:
+    """The unit's row with `registry_id` and `registry_code` (its registry's letter code, which its letters carry)."""
+    registry = registry_of(org["id"], orgs)
+    code = org["code"] if registry == org["id"] else orgs[registry]["code"]
+    return {**org, "registry_id": registry, "registry_code": code}

@@ -14,8 +14,10 @@ from services.routing.domain.directory import (
     parse_csv,
     parse_file,
     parse_json,
+    registry_of,
     to_csv,
     to_json,
+    with_registry,
 )
 from shared.seed import SAMPLE_DIRECTORY
 
@@ -42,6 +44,64 @@ def test_a_cycle_in_the_directory_does_not_hang():
     a, b = uuid.uuid4(), uuid.uuid4()
     looped = {a: {"id": a, "kind": "division", "parent_id": b}, b: {"id": b, "kind": "division", "parent_id": a}}
     assert ministry_of(a, looped) is None
+
+
+# ── Central registries (สารบรรณกลาง): whose registers number a unit's letters ─────────────────────────────
+
+
+def registry_tree() -> dict[uuid.UUID, dict]:
+    """กรมบัญชีกลาง keeps registers; its secretariat does not, nor does a section under that; a division
+    keeps its own, and its section does not."""
+    rows = [
+        ("cgd", "กค 0400", None, True),
+        ("cgd.secretariat", "กค 0401", "cgd", False),
+        ("cgd.secretariat.mail", "กค 0401.1", "cgd.secretariat", False),
+        ("cgd.budget", "กค 0402", "cgd", True),
+        ("cgd.budget.control", "กค 0402.2", "cgd.budget", False),
+    ]
+    return {
+        key_id(key): {
+            "id": key_id(key),
+            "code": code,
+            "parent_id": key_id(parent) if parent else None,
+            "own_registers": own,
+        }
+        for key, code, parent, own in rows
+    }
+
+
+def key_id(key: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, key)
+
+
+def test_a_unit_keeping_its_own_registers_is_its_own_registry():
+    orgs = registry_tree()
+    assert registry_of(key_id("cgd"), orgs) == key_id("cgd")
+    assert registry_of(key_id("cgd.budget"), orgs) == key_id("cgd.budget")  # a division with registers of its own
+
+
+def test_a_unit_without_registers_uses_the_nearest_parent_that_keeps_them():
+    orgs = registry_tree()
+    assert registry_of(key_id("cgd.secretariat"), orgs) == key_id("cgd")
+    assert registry_of(key_id("cgd.secretariat.mail"), orgs) == key_id("cgd")  # past a parent keeping none
+    assert registry_of(key_id("cgd.budget.control"), orgs) == key_id("cgd.budget")  # nearest, not the department
+    mail = with_registry(orgs[key_id("cgd.secretariat.mail")], orgs)
+    assert (mail["registry_id"], mail["registry_code"], mail["code"]) == (key_id("cgd"), "กค 0400", "กค 0401.1")
+    own = with_registry(orgs[key_id("cgd.budget")], orgs)
+    assert (own["registry_id"], own["registry_code"]) == (key_id("cgd.budget"), "กค 0402")
+
+
+def test_a_unit_with_no_registry_above_it_or_in_a_cycle_numbers_in_its_own():
+    orgs = registry_tree()
+    orgs[key_id("cgd")] = {**orgs[key_id("cgd")], "own_registers": False}  # nobody above keeps registers
+    assert registry_of(key_id("cgd.secretariat.mail"), orgs) == key_id("cgd.secretariat.mail")
+    a, b = uuid.uuid4(), uuid.uuid4()
+    looped = {
+        a: {"id": a, "code": "A", "parent_id": b, "own_registers": False},
+        b: {"id": b, "code": "B", "parent_id": a, "own_registers": False},
+    }
+    assert registry_of(a, looped) == a and with_registry(looped[b], looped)["registry_code"] == "B"
+    assert registry_of(uuid.uuid4(), looped) is not None  # an unknown unit: itself, never a crash
 
 
 # ── Directory files: parsing, checking, the diff ─────────────────────────────────────────────────────────

@@ -98,6 +98,35 @@ async def test_receiving_numbers_in_the_recipients_register_once(routing):
     assert (await service.receive(runtime.db, rd_delivery.delivery_id, RD))["receive_no"] == 1  # RD's own register
 
 
+async def test_a_unit_without_registers_is_numbered_in_its_registry_and_listed_there(routing):
+    """กองกลาง of กรมบัญชีกลาง keeps no registers: its ลงรับ takes กรมบัญชีกลาง's next receive number, and both
+    letters are rows of กรมบัญชีกลาง's receive register, each naming the unit it was addressed to."""
+    runtime, _ = routing
+    secretariat = Principal(user="cgd.sec", org_id=org_id("cgd.secretariat"), org_code="กค 0401", roles=("clerk",))
+    first, second = letter_sent(recipients=(CGD,)), letter_sent(recipients=(secretariat,))
+    await deliver(routing, first)
+    await deliver(routing, second)
+    got = await service.receive(runtime.db, first.deliveries[0].delivery_id, CGD)
+    theirs = await service.receive(runtime.db, second.deliveries[0].delivery_id, secretariat)
+    assert (got["receive_no"], theirs["receive_no"]) == (1, 2)
+    assert theirs["register_org_id"] == CGD.org_id
+    year = theirs["receive_year"]
+    rows = await service.receive_register(runtime.db, CGD, CGD.org_id, year, None, 50)
+    assert [(r["register_no"], r["recipient_org_id"]) for r in rows] == [(1, CGD.org_id), (2, secretariat.org_id)]
+    assert await service.receive_register(runtime.db, secretariat, secretariat.org_id, year, None, 50) == []
+    # Its clerk reads the registry's register; another department's clerk does not.
+    numbered_there = secretariat.model_copy(update={"registry_org_id": CGD.org_id, "registry_code": "กค 0400"})
+    assert len(await service.receive_register(runtime.db, numbered_there, CGD.org_id, year, None, 50)) == 2
+    with pytest.raises(Problem) as outside:
+        await service.receive_register(runtime.db, RD, CGD.org_id, year, None, 50)
+    assert outside.value.status == 404
+    org = await service.get_org(runtime.db, secretariat.org_id)
+    assert (org["registry_id"], org["registry_code"]) == (CGD.org_id, "กค 0400")
+    listed = {o["key"]: o for o in await service.list_orgs(runtime.db)}
+    assert listed["cgd.budget.control"]["registry_id"] == org_id("cgd.budget")
+    assert listed["cgd.budget"]["registry_id"] == org_id("cgd.budget")
+
+
 async def test_another_units_delivery_is_not_found(routing):
     runtime, _ = routing
     event = letter_sent(recipients=(CGD,))
