@@ -60,9 +60,13 @@ async def test_a_section_without_registers_and_its_department_share_one_gap_free
     admin = await login(api, "admin")
     directory = (await api.get("/api/v1/admin/directory/export", headers=admin)).json()
     imported = await api.post(
-        "/api/v1/admin/directory/import", headers=admin, json={"units": [*directory["units"], MAILROOM]}
+        "/api/v1/admin/directory/import",
+        params={"dry_run": "false"},
+        headers=admin,
+        json={"units": [*directory["units"], MAILROOM]},
     )
     assert imported.status_code == 200 and imported.json()["added"] == ["cgd.secretariat.mail"], imported.text
+    assert imported.json()["applied"]
     mail, cgd = await person(api, admin, "cgd.mail", "cgd.secretariat.mail"), await login(api, "cgd.clerk")
     orgs = await org_ids(api, cgd)
     me = (await api.get("/api/v1/me", headers=mail)).json()
