@@ -168,7 +168,7 @@ def _attachment(fallback: str, filename: str) -> str:
 
 
 async def _directory(services: Services, who: Principal) -> Directory:
-    return {org["id"]: org for org in await services.json("routing", "GET", "/orgs", who)}
+    return {org["id"]: org for org in await services.json("routing", "GET", "/orgs", who, params={"retired": "true"})}
 
 
 async def _csv(

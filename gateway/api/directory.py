@@ -14,9 +14,11 @@ router = APIRouter(tags=["directory"])
 
 
 @router.get("/orgs", responses=problem_responses(401, 403, *UPSTREAM))
-async def list_orgs(who: CurrentUser, services: ServicesDep):
+async def list_orgs(who: CurrentUser, services: ServicesDep, retired: bool = False):
+    """The units in force; with `retired=true` also the retired ones (each with its `valid_to`), which old
+    letters and registers still name."""
     policy.require(who, "directory.read")
-    return await services.json("routing", "GET", "/orgs", who)
+    return await services.json("routing", "GET", "/orgs", who, params={"retired": "true"} if retired else None)
 
 
 @router.get("/orgs/{org_id}", responses=problem_responses(401, 403, 404, 422, *UPSTREAM))

@@ -163,7 +163,7 @@ def registry_note(directory: Directory, asked: uuid.UUID, registry: uuid.UUID) -
 
 
 async def _directory(services: Services, who: Principal) -> Directory:
-    return {org["id"]: org for org in await services.json("routing", "GET", "/orgs", who)}
+    return {org["id"]: org for org in await services.json("routing", "GET", "/orgs", who, params={"retired": "true"})}
 
 
 def _name(directory: Directory, org_id: str) -> str:

@@ -79,8 +79,8 @@ def _delivery(row: dict, who: Principal) -> dict:
 
 
 @router.get("/orgs")
-async def list_orgs(request: Request, who: CurrentPrincipal):
-    return [_org(o) for o in await service.list_orgs(_db(request))]
+async def list_orgs(request: Request, who: CurrentPrincipal, retired: bool = False):
+    return [_org(o) for o in await service.list_orgs(_db(request), retired)]
 
 
 @router.get("/orgs/{org_id}")

@@ -287,10 +287,12 @@ async def expand_groups(db: Database, group_ids: list[uuid.UUID]) -> list[uuid.U
     return list(dict.fromkeys(org for g in wanted for org in members.get(g, [])))
 
 
-async def list_orgs(db: Database) -> list[dict]:
-    """The units in force, each with its registry (`registry_id`, `registry_code`)."""
+async def list_orgs(db: Database, retired: bool = False) -> list[dict]:
+    """The units in force (with `retired`, the retired ones too, which old letters name), each with its registry
+    (`registry_id`, `registry_code`)."""
     async with db.read() as session:
-        rows = await DirectoryRepository(session).all()
+        repo = DirectoryRepository(session)
+        rows = await (repo.everything() if retired else repo.all())
     by_id = {row["id"]: row for row in rows}
     return [with_registry(row, by_id) for row in rows]
 

@@ -160,6 +160,10 @@ async def test_a_retired_unit_receives_nothing_new_but_old_letters_still_name_it
     gone = str(org_id("excise.legal"))
     assert_problem(await api.post("/api/v1/letters", headers=ops, json={**letter, "recipient_org_ids": [gone]}), 422)
     assert (await api.get(f"/api/v1/orgs/{gone}", headers=cgd)).json()["valid_to"] is not None
+    with_retired = (await api.get("/api/v1/orgs", headers=cgd, params={"retired": "true"})).json()
+    assert [o["valid_to"] is not None for o in with_retired if o["id"] == gone] == [True]
+    auditor = await login(api, "auditor")
+    assert (await api.get(f"/api/v1/audit/orgs/{gone}/events", headers=auditor)).status_code == 200
     then = await api.get(f"/api/v1/orgs/{orgs['td']}", headers=cgd, params={"at": sent.json()["sent_at"]})
     assert then.json()["name"] == before["name"] == "กรมธนารักษ์"
     assert (await api.get(f"/api/v1/orgs/{orgs['td']}", headers=cgd)).json()["name"] == "กรมธนารักษ์ (ชื่อใหม่)"

@@ -32,7 +32,7 @@ async def audit_search(request: Request) -> Response:
             pass
     client = api(request)
     me = await whoami(client)
-    orgs = await directory(client)
+    orgs = await directory(client, retired=True)
     filters = {key: query.get(key, "")[:100] for key in ("org", "type", "from", "to", "doc_no")}
     events = None
     errors, days = typed_days(filters, lang_of(request))
@@ -66,7 +66,7 @@ async def audit_search(request: Request) -> Response:
 async def audit_letter(request: Request, letter_id: uuid.UUID) -> Response:
     client = api(request)
     me = await whoami(client)
-    orgs = await directory(client)
+    orgs = await directory(client, retired=True)
     history = await client.get(f"/audit/letters/{letter_id}/history")
     return render(
         request,

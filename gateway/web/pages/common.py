@@ -11,8 +11,9 @@ async def whoami(api: Api) -> dict:
     return await api.get("/me")
 
 
-async def directory(api: Api) -> list[dict]:
-    return await api.get("/orgs")
+async def directory(api: Api, retired: bool = False) -> list[dict]:
+    """The units in force, for choosing one; with `retired`, also those an old letter or register may name."""
+    return await api.get("/orgs", retired="true" if retired else None)
 
 
 def names(orgs: list[dict]) -> dict[str, str]:

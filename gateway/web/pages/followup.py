@@ -24,7 +24,7 @@ BAR_WIDTH = 320  # the longest bar of a chart, in SVG units
 async def follow_up(request: Request) -> Response:
     client = api(request)
     me = await whoami(client)
-    orgs = await directory(client)
+    orgs = await directory(client, retired=True)
     found = await client.get("/follow-up")
     sent = (await client.get("/outbox", limit=200))["items"]
     year = thai.buddhist_year()

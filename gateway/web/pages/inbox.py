@@ -30,7 +30,7 @@ async def inbox(request: Request) -> Response:
     filters = {key: query.get(key, "")[:200] for key in ("q", "status", "urgency", "sender", "from", "to")}
     client = api(request)
     me = await whoami(client)
-    orgs = await directory(client)
+    orgs = await directory(client, retired=True)
     page = await client.get("/inbox", q=filters["q"], status=filters["status"], limit=PAGE)
     unread = await client.get("/inbox", status="delivered", limit=PAGE)
     overdue = (await client.get("/follow-up"))["overdue"]
@@ -110,7 +110,7 @@ def notice(request: Request) -> str | None:
 async def outbox(request: Request) -> Response:
     client = api(request)
     me = await whoami(client)
-    orgs = await directory(client)
+    orgs = await directory(client, retired=True)
     page = await client.get("/outbox", q=request.query_params.get("q", "")[:200], limit=PAGE)
     return render(
         request,

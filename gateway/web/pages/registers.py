@@ -26,7 +26,7 @@ async def register_page(
 ) -> Response:
     client = api(request)
     me = await whoami(client)
-    orgs = [o for o in await directory(client) if o["kind"] != "ministry"]
+    orgs = [o for o in await directory(client, retired=True) if o["kind"] != "ministry"]
     year_notice = None
     if year and year < dates.EARLIEST_BE:  # a Gregorian year in the address: say so, show the year it means
         year_notice = i18n.translator(lang_of(request))("register.bad_year", year=year, shown=year + thai.BE_OFFSET)
