@@ -14,11 +14,12 @@ router = APIRouter(tags=["directory"])
 
 
 @router.get("/orgs", responses=problem_responses(401, 403, *UPSTREAM))
-async def list_orgs(who: CurrentUser, services: ServicesDep, retired: bool = False):
+async def list_orgs(who: CurrentUser, services: ServicesDep, retired: bool = False, at: datetime | None = None):
     """The units in force; with `retired=true` also the retired ones (each with its `valid_to`), which old
-    letters and registers still name."""
+    letters and registers still name; with `at` (ISO date-time), under the names and codes they had then."""
     policy.require(who, "directory.read")
-    return await services.json("routing", "GET", "/orgs", who, params={"retired": "true"} if retired else None)
+    params = {"retired": str(retired).lower()} | ({"at": at.isoformat()} if at else {})
+    return await services.json("routing", "GET", "/orgs", who, params=params)
 
 
 @router.get("/orgs/{org_id}", responses=problem_responses(401, 403, 404, 422, *UPSTREAM))

@@ -79,8 +79,8 @@ def _delivery(row: dict, who: Principal) -> dict:
 
 
 @router.get("/orgs")
-async def list_orgs(request: Request, who: CurrentPrincipal, retired: bool = False):
-    return [_org(o) for o in await service.list_orgs(_db(request), retired)]
+async def list_orgs(request: Request, who: CurrentPrincipal, retired: bool = False, at: datetime | None = None):
+    return [_org(o) for o in await service.list_orgs(_db(request), retired, at)]
 
 
 @router.get("/orgs/{org_id}")

@@ -287,12 +287,15 @@ async def expand_groups(db: Database, group_ids: list[uuid.UUID]) -> list[uuid.U
     return list(dict.fromkeys(org for g in wanted for org in members.get(g, [])))
 
 
-async def list_orgs(db: Database, retired: bool = False) -> list[dict]:
+async def list_orgs(db: Database, retired: bool = False, at: datetime | None = None) -> list[dict]:
     """The units in force (with `retired`, the retired ones too, which old letters name), each with its registry
-    (`registry_id`, `registry_code`)."""
+    (`registry_id`, `registry_code`); with `at`, under the names and codes they had at that moment."""
     async with db.read() as session:
         repo = DirectoryRepository(session)
         rows = await (repo.everything() if retired else repo.all())
+        if at is not None:
+            earlier = await repo.names_at(_bangkok(at))
+            rows = [_renamed(row, earlier.get(row["id"])) for row in rows]
     by_id = {row["id"]: row for row in rows}
     return [with_registry(row, by_id) for row in rows]
 
@@ -320,8 +323,7 @@ async def registry_unit(repo: DirectoryRepository, org_id: uuid.UUID) -> dict | 
 
 async def get_org(db: Database, unit_id: uuid.UUID, at: datetime | None = None) -> dict:
     """A unit, retired ones too (old letters name them); with `at`, under the name and codes it had then."""
-    if at is not None and at.tzinfo is None:
-        at = at.replace(tzinfo=thai.BANGKOK)  # a moment without an offset is Bangkok time, as people mean it
+    at = _bangkok(at) if at else None
     async with db.read() as session:
         repo = DirectoryRepository(session)
         org = await repo.get(unit_id)
@@ -334,8 +336,16 @@ async def get_org(db: Database, unit_id: uuid.UUID, at: datetime | None = None) 
 
 
 async def _named_at(repo: DirectoryRepository, org: dict, at: datetime) -> dict:
-    earlier = await repo.name_at(org["id"], at)
+    return _renamed(org, await repo.name_at(org["id"], at))
+
+
+def _renamed(org: dict, earlier: dict | None) -> dict:
     return {**org, **{name: earlier[name] for name in NAMING_FIELDS}} if earlier else org
+
+
+def _bangkok(at: datetime) -> datetime:
+    """A moment without an offset is Bangkok time, as people mean it."""
+    return at.replace(tzinfo=thai.BANGKOK) if at.tzinfo is None else at
 
 
 async def check_same_ministry(db: Database, sender: uuid.UUID, recipients: list[uuid.UUID]) -> None:

@@ -167,6 +167,9 @@ async def test_a_retired_unit_receives_nothing_new_but_old_letters_still_name_it
     then = await api.get(f"/api/v1/orgs/{orgs['td']}", headers=cgd, params={"at": sent.json()["sent_at"]})
     assert then.json()["name"] == before["name"] == "กรมธนารักษ์"
     assert (await api.get(f"/api/v1/orgs/{orgs['td']}", headers=cgd)).json()["name"] == "กรมธนารักษ์ (ชื่อใหม่)"
+    as_sent = await api.get("/api/v1/orgs", headers=cgd, params={"retired": "true", "at": sent.json()["sent_at"]})
+    assert {o["key"]: o["name"] for o in as_sent.json()}["td"] == "กรมธนารักษ์"  # the letter's page names it so
+    assert [o["id"] for o in as_sent.json()].count(gone) == 1
 
     async def logged():
         auditor = await login(api, "auditor")

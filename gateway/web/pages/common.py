@@ -11,9 +11,10 @@ async def whoami(api: Api) -> dict:
     return await api.get("/me")
 
 
-async def directory(api: Api, retired: bool = False) -> list[dict]:
-    """The units in force, for choosing one; with `retired`, also those an old letter or register may name."""
-    return await api.get("/orgs", retired="true" if retired else None)
+async def directory(api: Api, retired: bool = False, at: str | None = None) -> list[dict]:
+    """The units in force, for choosing one; with `retired`, also those an old letter or register may name;
+    with `at`, under the names they had at that moment (a letter shows the names it was sent under)."""
+    return await api.get("/orgs", retired="true" if retired else None, at=at)
 
 
 def names(orgs: list[dict]) -> dict[str, str]:

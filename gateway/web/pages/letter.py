@@ -25,8 +25,8 @@ RECALLABLE = ("pending", "delivered")  # the routing state machine's `recall` ro
 async def letter_page(request: Request, letter_id: uuid.UUID) -> Response:
     client = api(request)
     me = await whoami(client)
-    orgs = await directory(client, retired=True)
     letter = await client.get(f"/letters/{letter_id}")
+    orgs = await directory(client, retired=True, at=letter["sent_at"])
     mine = next((d for d in letter["deliveries"] if d["recipient_org_id"] == me["org_id"]), None)
     history = await _history(client, letter_id)
     sender = letter["sender_org_id"] == me["org_id"]

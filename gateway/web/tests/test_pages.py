@@ -263,3 +263,26 @@ async def test_a_download_from_the_page_arrives_in_pieces_with_the_apis_headers(
     assert (await auditor.get(f"/files/attachments/{attachment}")).status_code == 403
     signed_out = await system.client().get(f"/files/attachments/{attachment}")
     assert signed_out.status_code == 303 and signed_out.headers["location"].startswith("/signin?")
+
+
+async def test_a_letter_keeps_the_names_it_was_sent_under_after_a_rename_and_a_retirement(system):
+    letter = await system.send("ops.clerk", ["td", "excise"], "ขอเชิญประชุม")
+    for clerk in ("td.clerk", "excise.clerk"):
+        item = await system.arrived(clerk, letter["id"])
+        received = await system.client().post(
+            f"/api/v1/deliveries/{item['delivery_id']}/receive", headers=await system.api(clerk)
+        )
+        assert received.status_code == 200
+    client, admin = system.client(), await system.api("admin")
+    units = (await client.get("/api/v1/admin/directory/export", headers=admin)).json()["units"]
+    for unit in units:
+        if unit["key"] == "td":
+            unit["name"] = "กรมธนารักษ์และที่ราชพัสดุ"
+    kept = [u for u in units if not u["key"].startswith("excise")]
+    changed = await client.post("/api/v1/admin/directory/import?dry_run=false", headers=admin, json={"units": kept})
+    assert changed.status_code == 200, changed.text
+    assert sorted(changed.json()["retired"]) == ["excise", "excise.legal", "excise.secretariat"]
+    page = await (await system.browser("ops.clerk")).get(f"/letters/{letter['id']}")
+    assert page.status_code == 200
+    assert "กรมธนารักษ์" in page.text and "กรมธนารักษ์และที่ราชพัสดุ" not in page.text
+    assert "กรมสรรพสามิต" in page.text

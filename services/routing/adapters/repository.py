@@ -90,6 +90,15 @@ class DirectoryRepository:
         row = (await self.session.execute(query)).mappings().first()
         return dict(row) if row else None
 
+    async def names_at(self, at: datetime) -> dict[uuid.UUID, dict]:
+        """`name_at` for every unit that had another name or codes at that moment, in one query."""
+        query = (
+            select(org_history)
+            .where(org_history.c.valid_to > at, or_(org_history.c.valid_from.is_(None), org_history.c.valid_from <= at))
+            .order_by(org_history.c.valid_to.desc())
+        )
+        return {row["org_id"]: dict(row) for row in (await self.session.execute(query)).mappings()}
+
 
 class GroupRepository:
     def __init__(self, session: AsyncSession):
