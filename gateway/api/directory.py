@@ -13,7 +13,7 @@ from shared.problems import UPSTREAM, problem_responses
 router = APIRouter(tags=["directory"])
 
 
-@router.get("/orgs", responses=problem_responses(401, 403, *UPSTREAM))
+@router.get("/orgs", responses=problem_responses(401, 403, 422, *UPSTREAM))
 async def list_orgs(who: CurrentUser, services: ServicesDep, retired: bool = False, at: datetime | None = None):
     """The units in force; with `retired=true` also the retired ones (each with its `valid_to`), which old
     letters and registers still name; with `at` (ISO date-time), under the names and codes they had then."""
