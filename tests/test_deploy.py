@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from conftest import missing
 from shared.contracts import EXCHANGE
 from shared.settings import DEMO_PASSWORD, DEMO_SECRET, SERVICE_PORTS, Settings
 from shared.topology import QUEUES, RETRY_DELAY_MS, dead_letter_queue, retry_queue
@@ -378,7 +379,7 @@ def test_definitions_match_the_launchers_topology_command():
 def test_shell_script_syntax(script):
     bash = shutil.which("bash")
     if bash is None:
-        pytest.skip("bash is not installed")
+        missing("bash")
     result = subprocess.run([bash, "-n", str(script)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
 
@@ -394,7 +395,7 @@ def make_plan(target: str, venv: Path) -> str:
     """The commands `make TARGET` would run with its virtualenv at VENV (make -n runs nothing)."""
     make = shutil.which("make")
     if make is None:
-        pytest.skip("make is not installed")
+        missing("make")
     result = subprocess.run([make, "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -479,7 +480,7 @@ def fingerprint(action: str, env: dict[str, str], tmp_path: Path) -> Outcome:
 def script(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     bash = shutil.which("bash")
     if bash is None:
-        pytest.skip("bash is not installed")
+        missing("bash")
     return subprocess.run([bash, str(path)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 

@@ -10,25 +10,12 @@ from sqlalchemy import delete, select
 
 from services.routing import service
 from services.routing.adapters import tables
-from services.routing.bootstrap import build
 from services.routing.domain.directory import Unit
 from services.routing.tests.test_service import CGD, deliver, letter_sent
 from shared import thai
-from shared.bus.memory import MemoryBus
 from shared.contracts import Envelope
 from shared.problems import Problem
 from shared.seed import org_id
-from shared.settings import Settings
-
-
-@pytest.fixture
-async def routing(tmp_path):
-    bus = MemoryBus(retry_seconds=0.05)
-    runtime = build(Settings(demo=True, data_dir=tmp_path), bus)
-    await runtime.start()
-    yield runtime, bus
-    await runtime.stop()
-    await bus.close()
 
 
 async def outbox(runtime, prefix="directory.") -> list[Envelope]:

@@ -7,28 +7,15 @@ from datetime import UTC, datetime
 import pytest
 
 from services.routing import service
-from services.routing.bootstrap import build
-from shared.bus.memory import MemoryBus
 from shared.contracts import DeliveryRef, LetterSent
 from shared.principal import Principal
 from shared.problems import Problem
 from shared.seed import org_id
-from shared.settings import Settings
 from tests.e2e.helpers import eventually
 
 OPS = Principal(user="ops.clerk", org_id=org_id("ops"), org_code="กค 0200", roles=("clerk",))
 CGD = Principal(user="cgd.clerk", org_id=org_id("cgd"), org_code="กค 0400", roles=("clerk",))
 RD = Principal(user="rd.clerk", org_id=org_id("rd"), org_code="กค 0700", roles=("clerk",))
-
-
-@pytest.fixture
-async def routing(tmp_path):
-    bus = MemoryBus(retry_seconds=0.05)
-    runtime = build(Settings(demo=True, data_dir=tmp_path), bus)
-    await runtime.start()
-    yield runtime, bus
-    await runtime.stop()
-    await bus.close()
 
 
 def letter_sent(urgency="normal", subject="ขอเชิญประชุม", recipients=(CGD, RD)) -> LetterSent:
