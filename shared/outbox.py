@@ -26,10 +26,11 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Envelope
-from shared.db import Database, UTCDateTime, insert_ignore
+from shared.db import Database, UTCDateTime
 from shared.faults import crash_point
 
 log = logging.getLogger("sarabun.outbox")
@@ -80,24 +81,47 @@ async def stage_many(session: AsyncSession, outbox: Table, envelopes: list[Envel
 
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Envelope]], Awaitable[None]]
 
 
-def once(db: Database, inbox: Table, consumer: str, handler: Handler) -> Callable[[Envelope], Awaitable[None]]:
-    """Wraps a consumer so that its effects and the inbox row commit together, at most once per message."""
+def once_batch(
+    db: Database, inbox: Table, consumer: str, handler: BatchHandler
+) -> Callable[[list[Envelope]], Awaitable[None]]:
+    """Wraps a consumer so that a batch's effects and its inbox rows commit in one transaction: the handler
+    gets the messages not handled before, in delivery order, and each message takes effect at most once."""
 
-    async def handle(envelope: Envelope) -> None:
+    async def handle(envelopes: list[Envelope]) -> None:
+        unique = list({e.id: e for e in envelopes}.values())  # the same message twice in a batch: once
         async with db.transaction() as session:
-            mark = insert_ignore(
-                session, inbox, message_id=envelope.id, consumer=consumer, handled_at=datetime.now(UTC)
-            )
-            if (await session.execute(mark)).rowcount == 0:
-                CONSUMED.labels(consumer, "duplicate").inc()
-                return
-            await handler(session, envelope)
-        crash_point("consumer.after_commit")  # effects committed, message not yet acked: redelivered
-        CONSUMED.labels(consumer, "ok").inc()
+            fresh = await _mark(session, inbox, consumer, [e.id for e in unique])
+            todo = [e for e in unique if e.id in fresh]
+            if todo:
+                await handler(session, todo)
+            crash_point("consumer.before_commit")  # effects not committed: all redelivered, none lost
+        crash_point("consumer.after_commit")  # effects committed, messages not yet acked: redelivered
+        CONSUMED.labels(consumer, "ok").inc(len(todo))
+        CONSUMED.labels(consumer, "duplicate").inc(len(envelopes) - len(todo))
 
     return handle
+
+
+def once(db: Database, inbox: Table, consumer: str, handler: Handler) -> Callable[[list[Envelope]], Awaitable[None]]:
+    """`once_batch` for a consumer that applies its messages one by one (still in one transaction)."""
+
+    async def each(session: AsyncSession, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            await handler(session, envelope)
+
+    return once_batch(db, inbox, consumer, each)
+
+
+async def _mark(session: AsyncSession, inbox: Table, consumer: str, ids: list) -> set:
+    """Records the message ids in the inbox in one statement; returns those that were not there before."""
+    now = datetime.now(UTC)
+    rows = [{"message_id": i, "consumer": consumer, "handled_at": now} for i in ids]
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.message_id)
+    return set((await session.execute(statement)).scalars())
 
 
 class OutboxRelay:
@@ -166,9 +190,15 @@ class OutboxRelay:
                 .with_for_update(skip_locked=True)
             )
             rows = (await session.execute(claim)).all()
-            for row in rows:
-                await self.bus.publish(Envelope.model_validate_json(row.body))
-                crash_point("relay.after_publish")  # published, not yet marked sent: published again
-                await session.execute(update(t).where(t.c.seq == row.seq).values(sent_at=datetime.now(UTC)))
-                PUBLISHED.labels(self.service).inc()
+            if not rows:
+                return 0
+            outcomes = await self.bus.publish_many([Envelope.model_validate_json(r.body) for r in rows])
+            crash_point("relay.after_publish")  # published, not yet marked sent: published again
+            sent = [row.seq for row, failure in zip(rows, outcomes, strict=True) if failure is None]
+            if sent:
+                await session.execute(update(t).where(t.c.seq.in_(sent)).values(sent_at=datetime.now(UTC)))
+                PUBLISHED.labels(self.service).inc(len(sent))
+        if failure := next((o for o in outcomes if o is not None), None):
+            # The confirmed rows are marked sent; the rest wait for the next round.
+            raise failure
         return len(rows)

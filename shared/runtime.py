@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.exc import SQLAlchemyError
 
-from shared.bus import Bus, MessageHandler
+from shared.bus import Bus, BatchHandler
 from shared.db import Database
 from shared.migrate import upgrade
 from shared.outbox import OutboxRelay
@@ -32,7 +32,7 @@ class ServiceRuntime:
     bus: Bus | None
     migrations: str
     relay: OutboxRelay | None = None
-    consumers: dict[str, MessageHandler] = field(default_factory=dict)
+    consumers: dict[str, BatchHandler] = field(default_factory=dict)
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # After this long an unsent outbox row or a dead-lettered message is flagged as stuck (Settings).

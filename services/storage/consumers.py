@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.storage import service
 from services.storage.adapters import tables
-from shared.bus import MessageHandler
+from shared.bus import BatchHandler
 from shared.contracts import DeliveryForwarded, DeliveryReceived, Envelope, LetterSent
 from shared.db import Database
 from shared.objectstore import ObjectStore
@@ -27,24 +27,26 @@ async def delivery_forwarded(session: AsyncSession, envelope: Envelope) -> None:
     await service.grant_to_forwarded(session, DeliveryForwarded.model_validate(envelope.data))
 
 
-def delivery_received(db: Database, store: ObjectStore) -> MessageHandler:
+def delivery_received(db: Database, store: ObjectStore) -> BatchHandler:
     """Renders the stamped copies first, outside any transaction, then records them together with the inbox
     row. A redelivered message finds its copies recorded, renders nothing and is acknowledged as a duplicate;
     a receipt that comes before its letter's `letter.sent` raises, and the bus tries it again later."""
 
-    async def handle(envelope: Envelope) -> None:
-        event = DeliveryReceived.model_validate(envelope.data)
-        rows = await service.render_stamped_copies(db, store, event)
+    async def handle(envelopes: list[Envelope]) -> None:
+        rendered = {}
+        for envelope in envelopes:
+            event = DeliveryReceived.model_validate(envelope.data)
+            rendered[envelope.id] = await service.render_stamped_copies(db, store, event)
 
-        async def record(session: AsyncSession, _envelope: Envelope) -> None:
-            await service.record_stamped_copies(session, rows)
+        async def record(session: AsyncSession, envelope: Envelope) -> None:
+            await service.record_stamped_copies(session, rendered[envelope.id])
 
-        await once(db, tables.inbox, DELIVERY_RECEIVED_QUEUE, record)(envelope)
+        await once(db, tables.inbox, DELIVERY_RECEIVED_QUEUE, record)(envelopes)
 
     return handle
 
 
-def handlers(db: Database, store: ObjectStore) -> dict[str, MessageHandler]:
+def handlers(db: Database, store: ObjectStore) -> dict[str, BatchHandler]:
     return {
         LETTER_SENT_QUEUE: once(db, tables.inbox, LETTER_SENT_QUEUE, letter_sent),
         DELIVERY_RECEIVED_QUEUE: delivery_received(db, store),

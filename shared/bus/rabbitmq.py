@@ -1,28 +1,39 @@
 """RabbitMQ adapter (aio-pika): publisher confirms, mandatory persistent messages, durable quorum queues,
-delayed retries through a TTL queue that dead-letters back, and a dead-letter queue per consumer."""
+consumers fed in batches and acknowledged once per batch, delayed retries through a TTL queue that
+dead-letters back, and a dead-letter queue per consumer."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from shared.bus import MessageHandler
+from shared.bus import BatchHandler, Batching
+from shared.bus.batches import handle_batch, take_batch
 from shared.contracts import EXCHANGE, Envelope
 from shared.topology import QUEUES, RETRY_DELAY_MS, dead_letter_queue, retry_queue
 from shared.transient import transient
 
 log = logging.getLogger("sarabun.bus.rabbitmq")
 
-PREFETCH = 16  # enough to overlap I/O, small enough that one slow consumer does not hoard messages
 ATTEMPTS_HEADER = "x-sarabun-attempts"
 
 
 class RabbitBus:
-    def __init__(self, url: str, *, max_attempts: int = 5, queues=None, exchange: str = EXCHANGE):
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_attempts: int = 5,
+        queues=None,
+        exchange: str = EXCHANGE,
+        batching: Batching | None = None,
+    ):
         self.url = url
+        self.batching = batching or Batching()
         self.exchange_name = exchange
         self.max_attempts = max_attempts
         self.bindings = dict(QUEUES if queues is None else queues)
@@ -30,6 +41,7 @@ class RabbitBus:
         self._publish_channel = None
         self._exchange = None
         self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
 
     async def connect(self, attempts: int = 60) -> None:
         """Waits for the broker with backoff instead of crashing at start-up."""
@@ -74,38 +86,56 @@ class RabbitBus:
         )
 
     async def publish(self, envelope: Envelope) -> None:
-        message = aio_pika.Message(
-            envelope.encode(),
-            message_id=str(envelope.id),
-            type=envelope.type,
-            content_type="application/json",
-            correlation_id=envelope.correlation_id,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        )
-        async with self._lock:  # confirms are awaited one by one so a failure maps to its message
-            await self._exchange.publish(message, routing_key=envelope.type, mandatory=True)
+        [outcome] = await self.publish_many([envelope])
+        if outcome is not None:
+            raise outcome
 
-    async def subscribe(self, queue: str, handler: MessageHandler) -> None:
+    async def publish_many(self, envelopes: Sequence[Envelope]) -> list[BaseException | None]:
+        # All are sent before any confirm is awaited: one round trip to the broker for the lot, and each
+        # confirm (or return) still maps to its own message.
+        async with self._lock:
+            sends = [self._exchange.publish(_message(e), routing_key=e.type, mandatory=True) for e in envelopes]
+            outcomes = await asyncio.gather(*sends, return_exceptions=True)
+        return [o if isinstance(o, BaseException) else None for o in outcomes]
+
+    async def subscribe(self, queue: str, handler: BatchHandler) -> None:
         channel = await self.connection.channel(publisher_confirms=True)
-        await channel.set_qos(prefetch_count=PREFETCH)
+        # Two batches' worth: the next batch gathers while the current one commits.
+        await channel.set_qos(prefetch_count=2 * self.batching.max_messages)
         source = await channel.get_queue(queue, ensure=True)
+        arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            await self._deliver(channel, queue, message, handler)
+            arrived.put_nowait(message)
 
         await source.consume(on_message)
+        task = asyncio.create_task(self._consume(channel, queue, arrived, handler), name=f"consumer-{queue}")
+        self._tasks.append(task)
 
-    async def _deliver(self, channel, queue: str, message: AbstractIncomingMessage, handler) -> None:
-        try:
-            envelope = Envelope.decode(message.body)
-        except ValueError:
-            log.error("undecodable message on %s sent to its dead-letter queue", queue)
-            await self._forward(channel, dead_letter_queue(queue), message, attempts=1)
-            await message.ack()
-            return
-        try:
-            await handler(envelope)
-        except Exception as exc:  # noqa: BLE001 - retried after a delay, then dead-lettered
+    async def _consume(self, channel, queue: str, arrived: asyncio.Queue, handler: BatchHandler) -> None:
+        """One batch at a time, so every delivery before the batch's last is settled when it is acked."""
+        while True:
+            messages = await take_batch(arrived, self.batching)
+            try:
+                await self._deliver(channel, queue, messages, handler)
+                # Ack only after the effects committed (or the messages were moved on): at-least-once. One
+                # ack for the batch: `multiple` covers every earlier delivery on the channel.
+                await messages[-1].ack(multiple=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the channel is gone: the broker redelivers what was not acked
+                log.warning("a batch on %s could not be settled; the broker will redeliver it", queue, exc_info=True)
+
+    async def _deliver(self, channel, queue: str, messages: list[AbstractIncomingMessage], handler) -> None:
+        batch = []
+        for message in messages:
+            try:
+                batch.append((Envelope.decode(message.body), message))
+            except ValueError:
+                log.error("undecodable message on %s sent to its dead-letter queue", queue)
+                await self._forward(channel, dead_letter_queue(queue), message, attempts=1)
+
+        async def failed(message: AbstractIncomingMessage, exc: Exception) -> None:
             attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 1))
             if transient(exc):
                 # The database or store is away, not the message at fault: wait for it as long as it takes.
@@ -113,10 +143,11 @@ class RabbitBus:
             else:
                 target = dead_letter_queue(queue) if attempts >= self.max_attempts else retry_queue(queue)
                 counted = attempts + 1
-            log.warning("handler on %s failed (attempt %d); to %s", queue, attempts, target, exc_info=True)
+            log.warning("handler on %s failed (attempt %d); to %s", queue, attempts, target, exc_info=exc)
             await self._forward(channel, target, message, attempts=counted)
-        # Ack only after the effects committed (or the message was moved on): at-least-once.
-        await message.ack()
+
+        if batch:
+            await handle_batch(queue, handler, batch, failed)
 
     @staticmethod
     async def _forward(channel, target: str, message: AbstractIncomingMessage, attempts: int) -> None:
@@ -146,5 +177,20 @@ class RabbitBus:
         await self._publish_channel.default_exchange.publish(aio_pika.Message(body), routing_key=queue)
 
     async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
         if self.connection:
             await self.connection.close()
+
+
+def _message(envelope: Envelope) -> aio_pika.Message:
+    return aio_pika.Message(
+        envelope.encode(),
+        message_id=str(envelope.id),
+        type=envelope.type,
+        content_type="application/json",
+        correlation_id=envelope.correlation_id,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )

@@ -46,8 +46,8 @@ async def test_published_events_arrive_intact(bus_and_queue):
     bus, queue = bus_and_queue
     got: list[Envelope] = []
 
-    async def handler(envelope):
-        got.append(envelope)
+    async def handler(envelopes):
+        got.extend(envelopes)
 
     await bus.subscribe(queue, handler)
     sent = [event(n) for n in range(5)]
@@ -61,8 +61,8 @@ async def test_a_failing_handler_is_retried_until_it_succeeds(bus_and_queue):
     bus, queue = bus_and_queue
     attempts = []
 
-    async def flaky(envelope):
-        attempts.append(envelope.id)
+    async def flaky(envelopes):
+        attempts.extend(e.id for e in envelopes)
         if len(attempts) < 2:
             raise ConnectionError("database away")
 
@@ -75,7 +75,7 @@ async def test_a_failing_handler_is_retried_until_it_succeeds(bus_and_queue):
 async def test_a_message_that_always_fails_ends_in_the_dead_letter_queue(bus_and_queue):
     bus, queue = bus_and_queue
 
-    async def broken(envelope):
+    async def broken(envelopes):
         raise ValueError("cannot handle")
 
     await bus.subscribe(queue, broken)
@@ -87,8 +87,8 @@ async def test_an_undecodable_message_goes_straight_to_the_dead_letter_queue(bus
     bus, queue = bus_and_queue
     handled = []
 
-    async def handler(envelope):
-        handled.append(envelope)
+    async def handler(envelopes):
+        handled.extend(envelopes)
 
     await bus.subscribe(queue, handler)
     await bus.inject(queue, b"\xff not json")
@@ -100,6 +100,44 @@ async def test_publishing_an_event_no_queue_listens_to_fails(bus_and_queue):
     bus, _ = bus_and_queue
     with pytest.raises(Exception):  # noqa: B017 - each adapter raises its own error type
         await bus.publish(Envelope(type="nobody.listens.v1", source="test", data={}))
+
+
+async def test_messages_arriving_together_are_handled_as_one_batch(bus_and_queue):
+    bus, queue = bus_and_queue
+    batches: list[list[int]] = []
+
+    async def handler(envelopes):
+        batches.append([e.data["n"] for e in envelopes])
+
+    outcomes = await bus.publish_many([event(n) for n in range(20)])
+    assert outcomes == [None] * 20
+    await bus.subscribe(queue, handler)  # all 20 are waiting when the consumer starts
+    await eventually(lambda: _ready(sum(map(len, batches)) == 20))
+    assert sorted(n for batch in batches for n in batch) == list(range(20))
+    assert len(batches) < 20  # handled in batches, not one by one
+
+
+async def test_a_poison_message_in_a_batch_does_not_hold_back_its_neighbours(bus_and_queue):
+    bus, queue = bus_and_queue
+    done: list[int] = []
+
+    async def handler(envelopes):
+        if any(e.data["n"] == 3 for e in envelopes):
+            raise ValueError("message 3 is bad")
+        done.extend(e.data["n"] for e in envelopes)
+
+    await bus.publish_many([event(n) for n in range(8)])
+    await bus.subscribe(queue, handler)
+    await eventually(lambda: _count(bus, queue, 1), within=20)
+    assert sorted(done) == [0, 1, 2, 4, 5, 6, 7]  # each good one once, the bad one dead-lettered
+
+
+async def test_publish_many_reports_each_refused_message(bus_and_queue):
+    bus, _ = bus_and_queue
+    lost = Envelope(type="nobody.listens.v1", source="test", data={})
+    outcomes = await bus.publish_many([event(1), lost, event(2)])
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], Exception)
 
 
 async def _ready(value: bool) -> bool:

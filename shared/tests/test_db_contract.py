@@ -8,7 +8,7 @@ from sqlalchemy import MetaData, select, text
 
 from shared.contracts import Envelope
 from shared.counters import counters_table, next_number
-from shared.outbox import OutboxRelay, inbox_table, once, outbox_table, stage, stage_many
+from shared.outbox import OutboxRelay, inbox_table, once, once_batch, outbox_table, stage, stage_many
 
 metadata = MetaData()
 counters = counters_table(metadata)
@@ -59,6 +59,16 @@ class RecordingBus:
             self.fail_first -= 1
             raise ConnectionError("broker away")
         self.published.append(envelope)
+
+    async def publish_many(self, envelopes):
+        outcomes = []
+        for envelope in envelopes:
+            try:
+                await self.publish(envelope)
+                outcomes.append(None)
+            except ConnectionError as exc:
+                outcomes.append(exc)
+        return outcomes
 
 
 def envelope(n: int) -> Envelope:
@@ -114,9 +124,10 @@ async def test_inbox_applies_a_redelivered_message_once(database):
 
     handle = once(database, inbox, "test.consumer", handler)
     message = envelope(1)
-    await handle(message)
-    await handle(message)
-    await handle(envelope(2))
+    await handle([message])
+    await handle([message])
+    two = envelope(2)
+    await handle([two, message, two])
     assert len(effects) == 2
     async with database.read() as session:
         assert len((await session.execute(select(inbox))).all()) == 2
@@ -130,11 +141,63 @@ async def test_inbox_row_rolls_back_with_failed_effects(database):
 
     message = envelope(1)
     with pytest.raises(ValueError):
-        await once(database, inbox, "test.consumer", failing)(message)
+        await once(database, inbox, "test.consumer", failing)([message])
     done = []
 
     async def succeeding(session, env):
         done.append(env.id)
 
-    await once(database, inbox, "test.consumer", succeeding)(message)
+    await once(database, inbox, "test.consumer", succeeding)([message])
     assert done == [message.id]  # the failed attempt did not mark the message as handled
+
+
+async def test_a_batch_commits_its_new_messages_and_inbox_rows_together(database):
+    await create_tables(database)
+    seen: list[list[int]] = []
+
+    async def handler(session, envelopes):
+        seen.append([e.data["n"] for e in envelopes])
+
+    handle = once_batch(database, inbox, "test.consumer", handler)
+    first, second, third = envelope(1), envelope(2), envelope(3)
+    await handle([first, second])
+    await handle([second, third, first])  # a redelivery mixed with a new message
+    assert seen == [[1, 2], [3]]
+
+
+async def test_a_failed_batch_leaves_none_of_its_messages_marked(database):
+    await create_tables(database)
+
+    async def failing(session, envelopes):
+        raise ValueError("one of them is bad")
+
+    batch = [envelope(1), envelope(2)]
+    with pytest.raises(ValueError):
+        await once_batch(database, inbox, "test.consumer", failing)(batch)
+    done = []
+
+    async def succeeding(session, envelopes):
+        done.extend(e.id for e in envelopes)
+
+    await once_batch(database, inbox, "test.consumer", succeeding)(batch)
+    assert done == [e.id for e in batch]
+
+
+async def test_the_relay_marks_the_confirmed_rows_and_keeps_the_refused_ones(database):
+    await create_tables(database)
+
+    class RefusesSome(RecordingBus):
+        async def publish(self, envelope):
+            if envelope.data["n"] % 2:
+                raise ConnectionError("not confirmed")
+            self.published.append(envelope)
+
+    bus = RefusesSome()
+    relay = OutboxRelay(database, outbox, bus, "test")
+    async with database.transaction() as session:
+        await stage_many(session, outbox, [envelope(n) for n in range(4)])
+    with pytest.raises(ConnectionError):
+        await relay.relay_once()
+    bus.publish = RecordingBus.publish.__get__(bus)  # the broker is back for everything
+    assert await relay.relay_once() == 2
+    assert [e.data["n"] for e in bus.published] == [0, 2, 1, 3]
