@@ -69,6 +69,40 @@ async def test_a_consumer_killed_after_committing_before_acking_changes_nothing_
     await assert_holds(workload, cluster)
 
 
+async def test_a_consumer_killed_in_the_middle_of_a_batch_loses_and_duplicates_nothing(cluster, workload: Workload):
+    """Letters pile up while audit and storage are stopped, so each takes many of them as one batch when it
+    starts again. audit dies before its batch commits, storage after its batch committed and before the ack:
+    the broker redelivers the whole batch to the restarted processes and nothing is lost or applied twice."""
+    crashes = {"audit": "consumer.before_commit:1", "storage": "consumer.after_commit:1"}
+    for name in crashes:
+        await asyncio.to_thread(cluster.kill, name)
+    letters = await workload.burst("batch", 12)
+
+    async def piled_up() -> bool:
+        depths = [await queue_depth(cluster, queue) for queue in ("audit.events", "storage.letter-sent")]
+        return min(depths) >= 12
+
+    assert await workload.until(piled_up, "12 letters waiting for audit and storage")
+    for name, point in crashes.items():
+        await asyncio.to_thread(cluster.start, name, SARABUN_CRASH_AT=point)
+    for name in crashes:
+        assert await exited(cluster, name) == KILLED
+        await asyncio.to_thread(cluster.restart, name)
+    await workload.receive_all(letters, "cgd")
+    await assert_holds(workload, cluster)
+
+
+async def queue_depth(cluster, queue: str) -> int:
+    """Messages ready on a queue (not yet delivered to a consumer)."""
+    connection = await aio_pika.connect(cluster.bus_url)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count
+    finally:
+        await connection.close()
+
+
 async def test_links_to_the_database_and_the_broker_cut_and_stalled(cluster, workload: Workload):
     postgres, rabbitmq = cluster.proxies["postgres"], cluster.proxies["rabbitmq"]
     burst = await background(workload.burst("links", 16, concurrency=2))
