@@ -80,24 +80,43 @@ async def stage_many(session: AsyncSession, outbox: Table, envelopes: list[Envel
 
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Envelope]], Awaitable[None]]
 
 
-def once(db: Database, inbox: Table, consumer: str, handler: Handler) -> Callable[[Envelope], Awaitable[None]]:
-    """Wraps a consumer so that its effects and the inbox row commit together, at most once per message."""
+def once_batch(
+    db: Database, inbox: Table, consumer: str, handler: BatchHandler
+) -> Callable[[list[Envelope]], Awaitable[None]]:
+    """Wraps a consumer of batches: one transaction records every message id in the inbox and applies the
+    messages not handled before, in delivery order, so effects and inbox rows commit together, at most once
+    per message. If anything raises, nothing of the batch is kept."""
 
-    async def handle(envelope: Envelope) -> None:
+    async def handle(envelopes: list[Envelope]) -> None:
         async with db.transaction() as session:
-            mark = insert_ignore(
-                session, inbox, message_id=envelope.id, consumer=consumer, handled_at=datetime.now(UTC)
-            )
-            if (await session.execute(mark)).rowcount == 0:
-                CONSUMED.labels(consumer, "duplicate").inc()
-                return
-            await handler(session, envelope)
-        crash_point("consumer.after_commit")  # effects committed, message not yet acked: redelivered
-        CONSUMED.labels(consumer, "ok").inc()
+            fresh = []
+            for envelope in envelopes:
+                mark = insert_ignore(
+                    session, inbox, message_id=envelope.id, consumer=consumer, handled_at=datetime.now(UTC)
+                )
+                if (await session.execute(mark)).rowcount == 0:
+                    CONSUMED.labels(consumer, "duplicate").inc()
+                else:
+                    fresh.append(envelope)
+            if fresh:
+                await handler(session, fresh)
+        crash_point("consumer.after_commit")  # effects committed, messages not yet acked: redelivered
+        CONSUMED.labels(consumer, "ok").inc(len(fresh))
 
     return handle
+
+
+def once(db: Database, inbox: Table, consumer: str, handler: Handler) -> Callable[[list[Envelope]], Awaitable[None]]:
+    """`once_batch` for a consumer that handles one message at a time: each in turn, in one transaction."""
+
+    async def each(session: AsyncSession, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            await handler(session, envelope)
+
+    return once_batch(db, inbox, consumer, each)
 
 
 class OutboxRelay:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.bus import Bus, MessageHandler
+from shared.contracts import Envelope
 from shared.db import Database
 from shared.migrate import upgrade
 from shared.outbox import OutboxRelay
@@ -32,7 +33,7 @@ class ServiceRuntime:
     bus: Bus | None
     migrations: str
     relay: OutboxRelay | None = None
-    consumers: dict[str, MessageHandler] = field(default_factory=dict)
+    consumers: dict[str, Callable[[list[Envelope]], Awaitable[None]]] = field(default_factory=dict)
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # After this long an unsent outbox row or a dead-lettered message is flagged as stuck (Settings).
@@ -46,7 +47,7 @@ class ServiceRuntime:
         for step in self.startup:
             await step()
         for queue, handler in self.consumers.items():
-            await self.bus.subscribe(queue, handler)
+            await self.bus.subscribe(queue, _one_message_batches(handler))
         if self.relay:
             self.relay.start()
         if self.relay or self.consumers:
@@ -63,6 +64,15 @@ class ServiceRuntime:
         for step in self.shutdown:
             await step()
         await self.db.dispose()
+
+
+def _one_message_batches(handler: Callable[[list[Envelope]], Awaitable[None]]) -> MessageHandler:
+    """Consumers take batches; this bus hands over one message at a time, so each is a batch of one."""
+
+    async def handle(envelope: Envelope) -> None:
+        await handler([envelope])
+
+    return handle
 
 
 def service_app(name: str, settings: Settings, db: Database, bus: Bus, router: APIRouter, **checks: ReadinessCheck):

@@ -114,9 +114,9 @@ async def test_inbox_applies_a_redelivered_message_once(database):
 
     handle = once(database, inbox, "test.consumer", handler)
     message = envelope(1)
-    await handle(message)
-    await handle(message)
-    await handle(envelope(2))
+    await handle([message])
+    await handle([message])
+    await handle([envelope(2)])
     assert len(effects) == 2
     async with database.read() as session:
         assert len((await session.execute(select(inbox))).all()) == 2
@@ -130,11 +130,11 @@ async def test_inbox_row_rolls_back_with_failed_effects(database):
 
     message = envelope(1)
     with pytest.raises(ValueError):
-        await once(database, inbox, "test.consumer", failing)(message)
+        await once(database, inbox, "test.consumer", failing)([message])
     done = []
 
     async def succeeding(session, env):
         done.append(env.id)
 
-    await once(database, inbox, "test.consumer", succeeding)(message)
+    await once(database, inbox, "test.consumer", succeeding)([message])
     assert done == [message.id]  # the failed attempt did not mark the message as handled
