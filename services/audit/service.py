@@ -51,14 +51,13 @@ async def _unlogged(repo: LogRepository, envelopes: list[Envelope]) -> list[Leaf
     finds the leaf here."""
     leaves: dict[uuid.UUID, Leaf] = {}
     for envelope in envelopes:
-        leaf = leaf_for(envelope)
-        if leaf.event_id in leaves:
-            continue
-        if envelope.type not in EVENTS:
-            log.warning("event type %s is unknown here; logged with its envelope facts only", envelope.type)
-        leaves[leaf.event_id] = leaf
+        leaves.setdefault(envelope.id, leaf_for(envelope))
     logged = await repo.logged(list(leaves))
-    return [leaf for event_id, leaf in leaves.items() if event_id not in logged]
+    fresh = [leaf for event_id, leaf in leaves.items() if event_id not in logged]
+    for leaf in fresh:
+        if leaf.type not in EVENTS:
+            log.warning("event type %s is unknown here; logged with its envelope facts only", leaf.type)
+    return fresh
 
 
 class DamagedLog(RuntimeError):
