@@ -118,7 +118,8 @@ def once(db: Database, inbox: Table, consumer: str, handler: Handler) -> Callabl
 async def _mark(session: AsyncSession, inbox: Table, consumer: str, ids: list) -> set:
     """Records the message ids in the inbox in one statement; returns those that were not there before."""
     now = datetime.now(UTC)
-    rows = [{"message_id": i, "consumer": consumer, "handled_at": now} for i in ids]
+    # In id order, so two replicas marking overlapping batches take the row locks in the same order.
+    rows = [{"message_id": i, "consumer": consumer, "handled_at": now} for i in sorted(ids)]
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.message_id)
     return set((await session.execute(statement)).scalars())

@@ -35,7 +35,7 @@ def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRu
         bus=bus,
         migrations=str(Path(__file__).parent / "migrations"),
         stuck_after_seconds=settings.stuck_after_seconds,
-        consumers=consumers.handlers(db, checkpointer.appended_one),
+        consumers=consumers.handlers(db, checkpointer.appended),
         startup=[checkpointer.start],
         shutdown=[checkpointer.stop],
     )

@@ -85,7 +85,7 @@ class Checkpointer:
         self.store = store
         self.key = key
         self.config = config
-        self.appended = 0
+        self._since_checkpoint = 0  # leaves appended since the last checkpoint this process signed
         self._task: asyncio.Task | None = None
         self._lock = asyncio.Lock()  # one signer at a time in this process; replicas are settled by the table
 
@@ -116,7 +116,7 @@ class Checkpointer:
                     await _check_extends(repo, previous, size, root)
                 note = signed_checkpoint(self.config.origin, size, root, self.key)
                 await repo.add_checkpoint(size, root, note, datetime.now(UTC))
-            self.appended = 0
+            self._since_checkpoint = 0
         await self._publish(size, note)
         log.info("signed checkpoint of %d leaves", size)
         return note
@@ -128,10 +128,11 @@ class Checkpointer:
         except Exception:  # noqa: BLE001 - the table holds it; the copy is retried with the next checkpoint
             log.exception("could not copy checkpoint %d to the object store", size)
 
-    async def appended_one(self) -> None:
-        """Called after each logged event: every `checkpoint_every` appends a checkpoint is signed."""
-        self.appended += 1
-        if self.appended >= self.config.checkpoint_every:
+    async def appended(self, count: int) -> None:
+        """Called after each committed batch with the number of leaves it appended: once `checkpoint_every`
+        leaves have been appended since the last checkpoint, one is signed (one decision per batch)."""
+        self._since_checkpoint += count
+        if self._since_checkpoint >= self.config.checkpoint_every:
             await self._issue_logged()
 
     async def _issue_logged(self) -> None:

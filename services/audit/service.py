@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.adapters.repository import LogRepository
 from services.audit.domain import queries
-from services.audit.domain.entries import leaf_for
-from services.audit.domain.merkle import GetNode, complete_nodes, consistency_proof, inclusion_proof, needed_nodes
+from services.audit.domain.entries import Leaf, leaf_for
+from services.audit.domain.merkle import GetNode, appended_nodes, consistency_proof, inclusion_proof, needed_nodes
 from shared.contracts import EVENTS, Envelope
 from shared.db import Database
 from shared.principal import Principal
@@ -25,24 +25,39 @@ AUDITOR = "auditor"
 T = TypeVar("T")
 
 
-async def record_event(session: AsyncSession, envelope: Envelope) -> None:
-    """Appends the event's leaf. Runs inside the consumer's unit of work (the inbox transaction of `once`),
-    so the leaf, the log size and the inbox mark commit together or not at all."""
-    leaf = leaf_for(envelope)
+async def record_events(session: AsyncSession, envelopes: list[Envelope]) -> int:
+    """Appends the leaves of the events not logged yet, in the given order, and returns how many. Runs inside
+    the consumer's unit of work (the inbox transaction of `once_batch`), so the leaves, their nodes, the log
+    size and the inbox marks commit together or not at all."""
     repo = LogRepository(session)
-    # The inbox already drops redeliveries to this consumer; this also covers the same event arriving under
-    # another consumer name (a replay). A race between two such copies ends on the unique event_id and the
-    # loser is retried, then finds the leaf here.
-    if await repo.has_event(leaf.event_id):
-        return
-    if envelope.type not in EVENTS:
-        log.warning("event type %s is unknown here; logged with its envelope facts only", envelope.type)
-    index = await repo.next_index()
-    await repo.append(index, leaf)
-    # The subtrees this leaf completes go in with it, so proofs never see a leaf without its nodes.
-    await repo.add_nodes(await computed(repo, lambda get: complete_nodes(index, leaf.leaf_hash, get)))
-    if leaf.letter_id is not None:
-        await repo.add_parties(leaf.letter_id, leaf.parties)
+    fresh = await _unlogged(repo, envelopes)
+    if not fresh:
+        return 0
+    # One lock on the log size for the whole batch: its leaves take contiguous indexes.
+    first = await repo.reserve(len(fresh))
+    await repo.append(first, fresh)
+    # The subtrees these leaves complete go in with them, so proofs never see a leaf without its nodes. Those
+    # finished by an earlier leaf of the batch are computed here, not read back.
+    hashes = [leaf.leaf_hash for leaf in fresh]
+    await repo.add_nodes(await computed(repo, lambda get: appended_nodes(first, hashes, get)))
+    await repo.add_parties([(leaf.letter_id, p) for leaf in fresh if leaf.letter_id is not None for p in leaf.parties])
+    return len(fresh)
+
+
+async def _unlogged(repo: LogRepository, envelopes: list[Envelope]) -> list[Leaf]:
+    """The leaves of the events that have none yet, each event once. The inbox already drops redeliveries to
+    this consumer; this also covers the same event arriving under another consumer name (a replay), or twice
+    in one batch. A race between two such copies ends on the unique event_id and the loser is retried, then
+    finds the leaf here."""
+    leaves: dict[uuid.UUID, Leaf] = {}
+    for envelope in envelopes:
+        leaves.setdefault(envelope.id, leaf_for(envelope))
+    logged = await repo.logged(list(leaves))
+    fresh = [leaf for event_id, leaf in leaves.items() if event_id not in logged]
+    for leaf in fresh:
+        if leaf.type not in EVENTS:
+            log.warning("event type %s is unknown here; logged with its envelope facts only", leaf.type)
+    return fresh
 
 
 class DamagedLog(RuntimeError):

@@ -1,10 +1,13 @@
-"""Routing reacts to `letter.sent`: each recipient gets its delivery, exactly once."""
+"""Routing reacts to `letter.sent`: each recipient gets its delivery, exactly once; a batch of letters is
+delivered in one transaction."""
 
 from services.routing import service
 from services.routing.adapters import tables
 from shared.db import Database
-from shared.outbox import once
+from shared.outbox import once_batch
+
+LETTER_SENT_QUEUE = "routing.letter-sent"
 
 
 def consumers(db: Database) -> dict:
-    return {"routing.letter-sent": once(db, tables.inbox, "routing.letter-sent", service.deliver)}
+    return {LETTER_SENT_QUEUE: once_batch(db, tables.inbox, LETTER_SENT_QUEUE, service.deliver_letters)}

@@ -365,24 +365,33 @@ async def unknown_orgs(db: Database, ids: list[uuid.UUID]) -> list[uuid.UUID]:
     return [i for i in ids if i not in known]
 
 
-async def deliver(session, envelope: Envelope) -> None:
-    """`letter.sent` → one delivery per recipient, straight into its inbox (`delivery.delivered`). A circular
-    to thousands of units is written in a few statements, not two per recipient."""
-    letter = LetterSent.model_validate(envelope.data)
+async def deliver_letters(session, envelopes: list[Envelope]) -> None:
+    """A batch of `letter.sent` → one delivery per recipient of each letter, straight into its inbox
+    (`delivery.delivered`), in a few statements for the whole batch, however many letters and recipients.
+    A delivery that exists already (a letter sent again, or twice in the batch) is neither added nor
+    announced again."""
     now = thai.now()
-    rows = [_delivery_row(letter, ref.delivery_id, ref.recipient_org_id, now) for ref in letter.deliveries]
-    added = await DeliveryRepository(session).add_missing(rows)
-    events = [
-        DeliveryDelivered(
-            delivery_id=row["id"],
-            letter_id=letter.letter_id,
-            sender_org_id=letter.sender_org_id,
-            recipient_org_id=row["recipient_org_id"],
-            delivered_at=now,
-        )
-        for row in added
-    ]
-    await stage_many(session, tables.outbox, [_envelope(e, e.delivery_id, envelope, actor="system") for e in events])
+    rows: dict[uuid.UUID, dict] = {}
+    causes: dict[uuid.UUID, Envelope] = {}
+    for envelope in envelopes:
+        letter = LetterSent.model_validate(envelope.data)
+        for ref in letter.deliveries:
+            if ref.delivery_id not in rows:
+                rows[ref.delivery_id] = _delivery_row(letter, ref.delivery_id, ref.recipient_org_id, now)
+                causes[ref.delivery_id] = envelope
+    added = await DeliveryRepository(session).add_missing(list(rows.values()))
+    await stage_many(session, tables.outbox, [_delivered(row, causes[row["id"]]) for row in added])
+
+
+def _delivered(row: dict, cause: Envelope) -> Envelope:
+    event = DeliveryDelivered(
+        delivery_id=row["id"],
+        letter_id=row["letter_id"],
+        sender_org_id=row["sender_org_id"],
+        recipient_org_id=row["recipient_org_id"],
+        delivered_at=row["delivered_at"],
+    )
+    return _envelope(event, row["id"], cause, actor="system")
 
 
 def _delivery_row(letter: LetterSent, delivery_id, recipient_org_id, now) -> dict:

@@ -3,52 +3,58 @@ recipient registers it (ลงรับ), its PDF attachments get that unit's re
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.storage import service
 from services.storage.adapters import tables
-from shared.bus import BatchHandler
 from shared.contracts import DeliveryForwarded, DeliveryReceived, Envelope, LetterSent
 from shared.db import Database
 from shared.objectstore import ObjectStore
-from shared.outbox import once
+from shared.outbox import once, once_batch
 
 LETTER_SENT_QUEUE = "storage.letter-sent"
 DELIVERY_RECEIVED_QUEUE = "storage.delivery-received"
 DELIVERY_FORWARDED_QUEUE = "storage.delivery-forwarded"
 
 
-async def letter_sent(session: AsyncSession, envelope: Envelope) -> None:
-    # Invalid data raises: the bus retries, then dead-letters the message, and the inbox row rolls back with it.
-    await service.grant_to_recipients(session, LetterSent.model_validate(envelope.data))
+BatchConsumer = Callable[[list[Envelope]], Awaitable[None]]
+
+
+async def letters_sent(session: AsyncSession, envelopes: list[Envelope]) -> None:
+    # Invalid data raises: the batch rolls back with its inbox rows, and the bus retries each message alone,
+    # then dead-letters the invalid one.
+    await service.grant_to_recipients(session, [LetterSent.model_validate(e.data) for e in envelopes])
 
 
 async def delivery_forwarded(session: AsyncSession, envelope: Envelope) -> None:
     await service.grant_to_forwarded(session, DeliveryForwarded.model_validate(envelope.data))
 
 
-def delivery_received(db: Database, store: ObjectStore) -> BatchHandler:
+def delivery_received(db: Database, store: ObjectStore) -> BatchConsumer:
     """Renders the stamped copies first, outside any transaction, then records them together with the inbox
-    row. A redelivered message finds its copies recorded, renders nothing and is acknowledged as a duplicate;
+    rows. A redelivered message finds its copies recorded, renders nothing and is acknowledged as a duplicate;
     a receipt that comes before its letter's `letter.sent` raises, and the bus tries it again later."""
 
     async def handle(envelopes: list[Envelope]) -> None:
-        rendered = {}
+        rendered: dict[uuid.UUID, list[dict]] = {}
         for envelope in envelopes:
             event = DeliveryReceived.model_validate(envelope.data)
             rendered[envelope.id] = await service.render_stamped_copies(db, store, event)
 
-        async def record(session: AsyncSession, envelope: Envelope) -> None:
-            await service.record_stamped_copies(session, rendered[envelope.id])
+        async def record(session: AsyncSession, fresh: list[Envelope]) -> None:
+            await service.record_stamped_copies(session, [row for e in fresh for row in rendered[e.id]])
 
-        await once(db, tables.inbox, DELIVERY_RECEIVED_QUEUE, record)(envelopes)
+        await once_batch(db, tables.inbox, DELIVERY_RECEIVED_QUEUE, record)(envelopes)
 
     return handle
 
 
-def handlers(db: Database, store: ObjectStore) -> dict[str, BatchHandler]:
+def handlers(db: Database, store: ObjectStore) -> dict[str, BatchConsumer]:
     return {
-        LETTER_SENT_QUEUE: once(db, tables.inbox, LETTER_SENT_QUEUE, letter_sent),
+        LETTER_SENT_QUEUE: once_batch(db, tables.inbox, LETTER_SENT_QUEUE, letters_sent),
         DELIVERY_RECEIVED_QUEUE: delivery_received(db, store),
         DELIVERY_FORWARDED_QUEUE: once(db, tables.inbox, DELIVERY_FORWARDED_QUEUE, delivery_forwarded),
     }

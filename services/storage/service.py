@@ -302,22 +302,32 @@ async def check_owned(db: Database, attachment_ids: list[uuid.UUID], who: Princi
         )
 
 
-async def grant_to_recipients(session, event: LetterSent) -> None:
-    """Runs inside the consumer's unit of work (its inbox row commits with these grants). Only attachments
-    the sender owns are granted: a letter cannot hand out another unit's files."""
+async def grant_to_recipients(session, events: list[LetterSent]) -> None:
+    """Runs inside the consumer's unit of work (its inbox rows commit with these grants), for a batch of
+    letters in a few statements. Only attachments the sender owns are granted: a letter cannot hand out
+    another unit's files. A letter twice in the batch is handled once."""
+    first: dict[uuid.UUID, LetterSent] = {}
+    for event in events:
+        first.setdefault(event.letter_id, event)
+    letters = list(first.values())
+    carried = {letter.letter_id: list(dict.fromkeys(letter.attachment_ids)) for letter in letters}
     repo = AttachmentRepository(session)
-    carried = list(dict.fromkeys(event.attachment_ids))
-    owned = await repo.owned_ids(carried, event.sender_org_id)
-    if len(owned) != len(carried):
-        log.warning(
-            "letter %s carries attachments its sender does not own; not granted: %s",
-            event.letter_id,
-            [str(a) for a in carried if a not in owned],
-        )
-    recipients = {d.recipient_org_id for d in event.deliveries}
+    owners = await repo.owners(list(dict.fromkeys(a for ids in carried.values() for a in ids)))
+    pairs, recorded = [], []
+    for letter in letters:
+        owned = [a for a in carried[letter.letter_id] if owners.get(a) == letter.sender_org_id]
+        if len(owned) != len(carried[letter.letter_id]):
+            log.warning(
+                "letter %s carries attachments its sender does not own; not granted: %s",
+                letter.letter_id,
+                [str(a) for a in carried[letter.letter_id] if a not in owned],
+            )
+        recipients = sorted({d.recipient_org_id for d in letter.deliveries})
+        pairs += [(a, org, letter.letter_id) for a in sorted(owned) for org in recipients]
+        recorded.append((letter.letter_id, letter.secrecy, owned))
     now = thai.now()
-    await repo.grant(owned, recipients, event.letter_id, now)
-    await repo.record_letter(event.letter_id, event.secrecy, [a for a in carried if a in owned], now)
+    await repo.grant(pairs, now)
+    await repo.record_letters(recorded, now)
 
 
 async def grant_to_forwarded(session, event: DeliveryForwarded) -> None:
@@ -325,8 +335,9 @@ async def grant_to_forwarded(session, event: DeliveryForwarded) -> None:
     repo = AttachmentRepository(session)
     if not await repo.letter_known(event.letter_id):
         raise LetterNotHandledYet(f"letter {event.letter_id} not recorded yet")
-    recipients = {d.recipient_org_id for d in event.deliveries}
-    await repo.grant(await repo.carried_by(event.letter_id), recipients, event.letter_id, thai.now())
+    recipients = sorted({d.recipient_org_id for d in event.deliveries})
+    carried = sorted(await repo.carried_by(event.letter_id))
+    await repo.grant([(a, org, event.letter_id) for a in carried for org in recipients], thai.now())
 
 
 class LetterNotHandledYet(Exception):

@@ -37,15 +37,20 @@ class LogRepository:
     def __init__(self, session: AsyncSession):
         self.session = session
 
-    async def has_event(self, event_id: uuid.UUID) -> bool:
-        return (await self.session.execute(select(INDEX).where(leaves.c.event_id == event_id))).first() is not None
+    async def logged(self, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Of `event_ids`, those that already have a leaf, in one query."""
+        if not event_ids:
+            return set()
+        query = select(leaves.c.event_id).where(leaves.c.event_id.in_(event_ids))
+        return set((await self.session.execute(query)).scalars())
 
-    async def next_index(self) -> int:
-        """Takes the next index under the log_state lock; it stays held until the caller's transaction ends."""
+    async def reserve(self, count: int) -> int:
+        """Takes the next `count` indexes under the log_state lock and returns the first; the lock stays held
+        until the caller's transaction ends, so nobody else numbers leaves meanwhile."""
         bump = (
             update(log_state)
             .where(log_state.c.id == STATE_ROW)
-            .values(size=log_state.c.size + 1)
+            .values(size=log_state.c.size + count)
             .returning(log_state.c.size)
         )
         row = (await self.session.execute(bump)).first()
@@ -53,34 +58,39 @@ class LogRepository:
             # First leaf ever: create the row (a concurrent creator makes this a no-op), then bump it.
             await self.session.execute(insert_ignore(self.session, log_state, id=STATE_ROW, size=0))
             row = (await self.session.execute(bump)).first()
-        return row.size - 1
+        return row.size - count
 
-    async def append(self, index: int, leaf: Leaf) -> None:
-        await self.session.execute(
-            insert(leaves).values(
-                {
-                    INDEX: index,
-                    leaves.c.event_id: leaf.event_id,
-                    leaves.c.type: leaf.type,
-                    leaves.c.occurred_at: leaf.occurred_at,
-                    leaves.c.letter_id: leaf.letter_id,
-                    leaves.c.delivery_id: leaf.delivery_id,
-                    leaves.c.org_id: leaf.org_id,
-                    leaves.c.entry: leaf.entry,
-                    leaves.c.leaf_hash: leaf.leaf_hash,
-                }
+    async def append(self, first: int, new: list[Leaf]) -> None:
+        """Inserts the leaves at indexes first, first + 1, ... in one statement."""
+        rows = [
+            {
+                "index": first + offset,
+                "event_id": leaf.event_id,
+                "type": leaf.type,
+                "occurred_at": leaf.occurred_at,
+                "letter_id": leaf.letter_id,
+                "delivery_id": leaf.delivery_id,
+                "org_id": leaf.org_id,
+                "entry": leaf.entry,
+                "leaf_hash": leaf.leaf_hash,
+            }
+            for offset, leaf in enumerate(new)
+        ]
+        await self.session.execute(insert(leaves), rows)
+
+    async def add_parties(self, parties: list[tuple[uuid.UUID, Party]]) -> None:
+        """Records who is party to which letter, in one statement; an org already recorded for a letter keeps
+        its first role (the first in the list, or the one stored before)."""
+        rows = {}
+        for letter_id, p in parties:
+            rows.setdefault(
+                (letter_id, p.org_id),
+                {"letter_id": letter_id, "org_id": p.org_id, "role": p.role, "delivery_id": p.delivery_id},
             )
-        )
-
-    async def add_parties(self, letter_id: uuid.UUID, parties: tuple[Party, ...]) -> None:
-        """Records who is party to a letter; an org already recorded keeps its first role."""
-        if not parties:
+        if not rows:
             return
         dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
-        rows = [
-            {"letter_id": letter_id, "org_id": p.org_id, "role": p.role, "delivery_id": p.delivery_id} for p in parties
-        ]
-        await self.session.execute(dialect.insert(letter_parties).on_conflict_do_nothing(), rows)
+        await self.session.execute(dialect.insert(letter_parties).on_conflict_do_nothing(), list(rows.values()))
 
     async def history(self, letter_id: uuid.UUID, org_id: uuid.UUID, everything: bool) -> list:
         query = select(INDEX, leaves.c.type, leaves.c.org_id, leaves.c.delivery_id, leaves.c.entry).where(

@@ -179,6 +179,24 @@ def complete_nodes(index: int, leaf: bytes, get_node: GetNode) -> list[tuple[int
     return nodes
 
 
+def appended_nodes(first: int, leaves: Sequence[bytes], get_node: GetNode) -> list[tuple[int, int, bytes]]:
+    """The complete subtrees that appending `leaves` at indexes first, first + 1, ... finishes, in order: the
+    `complete_nodes` of each leaf in turn. A node finished by an earlier leaf of the same append is taken
+    from this computation, so `get_node` is asked only for nodes stored before it (at most one per level)."""
+    made: dict[tuple[int, int], bytes] = {}
+
+    def known(level: int, index: int) -> bytes:
+        found = made.get((level, index))
+        return found if found is not None else get_node(level, index)
+
+    nodes = []
+    for offset, leaf in enumerate(leaves):
+        for level, index, value in complete_nodes(first + offset, leaf, known):
+            made[(level, index)] = value
+            nodes.append((level, index, value))
+    return nodes
+
+
 def needed_nodes(compute: Callable[[GetNode], object]) -> set[tuple[int, int]]:
     """The (level, index) keys `compute` reads, found by a dry run over placeholder hashes, so a store can
     fetch them all in one query before the real run. The shape of every computation here depends only on

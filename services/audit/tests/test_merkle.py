@@ -10,9 +10,11 @@ import pytest
 from services.audit.domain.log import leaf_hash
 from services.audit.domain.merkle import (
     EMPTY_ROOT,
+    appended_nodes,
     complete_nodes,
     consistency_proof,
     inclusion_proof,
+    needed_nodes,
     node_hash,
     root,
     tree_root,
@@ -189,3 +191,24 @@ def test_impossible_consistency_requests_are_refused():
     # Equal sizes prove nothing unless the roots agree; a hash of the wrong length is never accepted.
     assert not verify_consistency(4, 4, BIG_ROOTS[4], BIG_ROOTS[5], [])
     assert not verify_consistency(3, 4, BIG_ROOTS[3], BIG_ROOTS[4], [b"short"])
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 5, 8, 13])
+def test_appending_in_batches_writes_the_nodes_of_appending_one_at_a_time(batch):
+    hashes = _leaves(MAX)
+    _, expected = store_for(hashes)
+    stored: dict[tuple[int, int], bytes] = {}
+    for first in range(0, MAX, batch):
+        chunk = hashes[first : first + batch]
+
+        def compute(get, first=first, chunk=chunk):
+            return appended_nodes(first, chunk, get)
+
+        asked = needed_nodes(compute)
+        # Only nodes stored before the batch are read, at most one per level; the batch's own come from itself.
+        assert all((level, index) in stored and (index + 1) << level <= first for level, index in asked)
+        assert len(asked) <= first.bit_length()
+        for level, index, value in compute(lambda lv, ix: stored[(lv, ix)]):
+            assert (level, index) not in stored
+            stored[(level, index)] = value
+    assert stored == expected

@@ -36,7 +36,7 @@ async def test_concurrent_appends_from_two_replicas_are_contiguous(postgres_url,
         envelopes += [delivered(letter, delivery, OPS, org) for letter, delivery, org in letters]
         # Every event handled by both replicas at once, as after a broker redelivery to a second consumer.
         handlers = [replica.consumers[EVENTS_QUEUE] for replica in replicas]
-        await asyncio.gather(*(handle(e) for e in envelopes for handle in handlers))
+        await asyncio.gather(*(handle([e]) for e in envelopes for handle in handlers))
 
         db = replicas[0].db
         async with db.read() as session:
@@ -86,7 +86,7 @@ async def test_leaves_nodes_and_checkpoints_cannot_be_changed_or_removed(postgre
     try:
         handle = runtime.consumers[EVENTS_QUEUE]
         for envelope in (letter_sent(uuid.uuid4(), OPS, [(uuid.uuid4(), CGD)]) for _ in range(3)):
-            await handle(envelope)
+            await handle([envelope])
         assert await runtime.app.state.checkpointer.issue() is not None
         attempts = [
             update(tables.leaves).where(tables.leaves.c["index"] == 1).values(entry=b"forged"),

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from services.audit import bootstrap
 from services.audit.adapters import tables
 from services.audit.consumers import EVENTS_QUEUE
-from services.audit.service import record_event
+from services.audit.service import record_events
 from shared.bus.memory import MemoryBus
 from shared.contracts import (
     AttachmentStored,
@@ -28,7 +28,7 @@ from shared.contracts import (
     Envelope,
     LetterSent,
 )
-from shared.outbox import once
+from shared.outbox import once_batch
 from shared.principal import HEADER, Principal, internal_token
 from shared.runtime import ServiceRuntime
 from shared.seed import org_id
@@ -272,8 +272,8 @@ async def test_a_redelivered_event_gets_one_leaf(audit: Audit):
 
     # The same event replayed under another consumer name passes the inbox but still gets no second leaf,
     # and takes no index: the next event still lands at 2.
-    replay = once(audit.runtime.db, tables.inbox, "audit.replay", record_event)
-    await replay(first)
+    replay = once_batch(audit.runtime.db, tables.inbox, "audit.replay", record_events)
+    await replay([first])
     await audit.bus.publish(received(letter_id, to_cgd, OPS, CGD, receive_no=1, actor="cgd.clerk"))
     await audit.settle(3)
     assert [leaf["index"] for leaf in await audit.leaves()] == [0, 1, 2]

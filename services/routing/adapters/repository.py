@@ -13,6 +13,9 @@ from services.routing.adapters.tables import annotations, deliveries, group_memb
 from shared import thai
 from shared.db import insert_ignore
 
+# Ids looked up per statement: well under the 32,766 bound parameters SQLite and PostgreSQL's driver allow.
+LOOKUP_SLICE = 5000
+
 
 def current_units(today: date):
     """Units in force today: started, and their last day (inclusive) not yet past."""
@@ -139,11 +142,12 @@ class DeliveryRepository:
         """Inserts the deliveries that do not exist yet, in one statement, and returns those rows."""
         if not rows:
             return []
-        existing = set(
-            (await self.session.execute(select(deliveries.c.id).where(deliveries.c.id.in_([r["id"] for r in rows]))))
-            .scalars()
-            .all()
-        )
+        ids = [r["id"] for r in rows]
+        existing = set()
+        # In slices: a batch of circulars may name more deliveries than a statement may carry parameters.
+        for start in range(0, len(ids), LOOKUP_SLICE):
+            wanted = deliveries.c.id.in_(ids[start : start + LOOKUP_SLICE])
+            existing.update((await self.session.execute(select(deliveries.c.id).where(wanted))).scalars())
         new = [row for row in rows if row["id"] not in existing]
         if new:
             await self.session.execute(insert(deliveries), new)

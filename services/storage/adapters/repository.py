@@ -47,29 +47,38 @@ class AttachmentRepository:
         query = select(attachments.c.id).where(attachments.c.id.in_(ids), attachments.c.org_id == org_id)
         return set((await self.session.execute(query)).scalars())
 
-    async def grant(
-        self, attachment_ids: set[uuid.UUID], org_ids: set[uuid.UUID], letter_id: uuid.UUID, at: datetime
-    ) -> None:
-        """Lets each unit read each attachment; a grant that already exists stays as it was."""
-        rows = [
-            {"attachment_id": a, "org_id": o, "letter_id": letter_id, "granted_at": at}
-            for a in sorted(attachment_ids)
-            for o in sorted(org_ids)
-        ]
-        if rows:
-            # One statement for every pair: a circular letter may carry many attachments to many units.
-            await self.session.execute(insert_ignore(self.session, grants), rows)
+    async def owners(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        """The unit that uploaded each of `ids` that exists, in one query."""
+        if not ids:
+            return {}
+        query = select(attachments.c.id, attachments.c.org_id).where(attachments.c.id.in_(ids))
+        return dict((await self.session.execute(query)).tuples().all())
 
-    async def record_letter(
-        self, letter_id: uuid.UUID, secrecy: str, attachment_ids: list[uuid.UUID], at: datetime
-    ) -> None:
-        """Remembers that a letter was handled, how secret it is and which attachments it carried, in the
-        letter's order."""
-        letter = insert_ignore(self.session, sent_letters, letter_id=letter_id, secrecy=secrecy, recorded_at=at)
-        await self.session.execute(letter)
-        rows = [{"letter_id": letter_id, "attachment_id": a, "ordinal": i} for i, a in enumerate(attachment_ids)]
+    async def grant(self, pairs: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]], at: datetime) -> None:
+        """Lets each unit read each attachment: (attachment, unit, the letter that grants it). A grant that
+        already exists stays as it was; of two in the list, the first stands."""
+        rows: dict[tuple[uuid.UUID, uuid.UUID], dict] = {}
+        for attachment_id, org_id, letter_id in pairs:
+            row = {"attachment_id": attachment_id, "org_id": org_id, "letter_id": letter_id, "granted_at": at}
+            rows.setdefault((attachment_id, org_id), row)
         if rows:
-            await self.session.execute(insert_ignore(self.session, letter_attachments), rows)
+            # One statement for every pair: a batch of circulars may carry many attachments to many units.
+            await self.session.execute(insert_ignore(self.session, grants), list(rows.values()))
+
+    async def record_letters(self, letters: list[tuple[uuid.UUID, str, list[uuid.UUID]]], at: datetime) -> None:
+        """Remembers that letters were handled, in two statements: (letter, its secrecy, the attachments it
+        carried in the letter's order). A letter recorded before stays as it was."""
+        if not letters:
+            return
+        rows = [{"letter_id": letter_id, "secrecy": secrecy, "recorded_at": at} for letter_id, secrecy, _ in letters]
+        await self.session.execute(insert_ignore(self.session, sent_letters), rows)
+        carried = [
+            {"letter_id": letter_id, "attachment_id": a, "ordinal": i}
+            for letter_id, _, attachment_ids in letters
+            for i, a in enumerate(attachment_ids)
+        ]
+        if carried:
+            await self.session.execute(insert_ignore(self.session, letter_attachments), carried)
 
     async def carried_by(self, letter_id: uuid.UUID) -> set[uuid.UUID]:
         query = select(letter_attachments.c.attachment_id).where(letter_attachments.c.letter_id == letter_id)
