@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.exc import SQLAlchemyError
 
-from shared.bus import Bus, BatchHandler
+from shared.bus import BatchHandler, Bus
 from shared.db import Database
 from shared.migrate import upgrade
 from shared.outbox import OutboxRelay

@@ -9,16 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import service
 from services.audit.adapters import tables
+from shared.bus import BatchHandler
 from shared.contracts import Envelope
 from shared.db import Database
 from shared.outbox import once_batch
 
 EVENTS_QUEUE = "audit.events"  # bound to `#` in shared/topology.py: every event type
 
-BatchConsumer = Callable[[list[Envelope]], Awaitable[None]]
 
-
-def handlers(db: Database, after_append: Callable[[int], Awaitable[None]] | None = None) -> dict[str, BatchConsumer]:
+def handlers(db: Database, after_append: Callable[[int], Awaitable[None]] | None = None) -> dict[str, BatchHandler]:
     """`after_append(count)` is told, after each commit, how many leaves the batch appended."""
 
     async def record(envelopes: list[Envelope]) -> None:

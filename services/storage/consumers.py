@@ -4,12 +4,12 @@ recipient registers it (ลงรับ), its PDF attachments get that unit's re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.storage import service
 from services.storage.adapters import tables
+from shared.bus import BatchHandler
 from shared.contracts import DeliveryForwarded, DeliveryReceived, Envelope, LetterSent
 from shared.db import Database
 from shared.objectstore import ObjectStore
@@ -18,9 +18,6 @@ from shared.outbox import once, once_batch
 LETTER_SENT_QUEUE = "storage.letter-sent"
 DELIVERY_RECEIVED_QUEUE = "storage.delivery-received"
 DELIVERY_FORWARDED_QUEUE = "storage.delivery-forwarded"
-
-
-BatchConsumer = Callable[[list[Envelope]], Awaitable[None]]
 
 
 async def letters_sent(session: AsyncSession, envelopes: list[Envelope]) -> None:
@@ -33,7 +30,7 @@ async def delivery_forwarded(session: AsyncSession, envelope: Envelope) -> None:
     await service.grant_to_forwarded(session, DeliveryForwarded.model_validate(envelope.data))
 
 
-def delivery_received(db: Database, store: ObjectStore) -> BatchConsumer:
+def delivery_received(db: Database, store: ObjectStore) -> BatchHandler:
     """Renders the stamped copies first, outside any transaction, then records them together with the inbox
     rows. A redelivered message finds its copies recorded, renders nothing and is acknowledged as a duplicate;
     a receipt that comes before its letter's `letter.sent` raises, and the bus tries it again later."""
@@ -52,7 +49,7 @@ def delivery_received(db: Database, store: ObjectStore) -> BatchConsumer:
     return handle
 
 
-def handlers(db: Database, store: ObjectStore) -> dict[str, BatchConsumer]:
+def handlers(db: Database, store: ObjectStore) -> dict[str, BatchHandler]:
     return {
         LETTER_SENT_QUEUE: once_batch(db, tables.inbox, LETTER_SENT_QUEUE, letters_sent),
         DELIVERY_RECEIVED_QUEUE: delivery_received(db, store),

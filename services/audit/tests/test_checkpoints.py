@@ -181,9 +181,10 @@ async def _object(audit: Audit, size: int) -> bytes:
 
 
 async def test_checkpoints_every_n_entries_and_on_demand(audit: Audit):
-    for _ in range(7):
-        await audit.bus.publish(attachment_stored(OPS))
-    await audit.settle(7)
+    # One checkpoint decision per batch: the events arrive in batches of 3, 3 and 1.
+    for batch, settled in ((3, 3), (3, 6), (1, 7)):
+        await audit.bus.publish_many([attachment_stored(OPS) for _ in range(batch)])
+        await audit.settle(settled)
     checkpointer = audit.runtime.app.state.checkpointer
     key = parse_verifier_key(checkpointer.public_key_text)
 
