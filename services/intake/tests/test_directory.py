@@ -163,6 +163,13 @@ async def test_a_division_under_a_department_is_within_the_ministry(db):
     assert (await service.send_letter(db, letter(section, letter_type="internal"), SENDER, None))["doc_no"]
 
 
+async def test_parents_announced_in_a_cycle_lead_to_no_ministry_and_do_not_hang(db):
+    a, b = uuid.uuid4(), uuid.uuid4()
+    await hear(db, announcement(a, "division", b), announcement(b, "division", a))
+    assert (await refusal(db, letter(a, letter_type="internal"))).detail == MEMO_DETAIL
+    assert (await service.send_letter(db, letter(a), SENDER, None))["doc_no"]  # known and in force
+
+
 async def test_an_older_announcement_arriving_late_changes_nothing(db):
     late = uuid.uuid4()
     added = announcement(late, "division", CGD, at=NOON)
