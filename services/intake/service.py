@@ -106,8 +106,9 @@ async def _send(session, letter: NewLetter, who: Principal, idempotency_key: str
 
 
 async def _check_directory(session, letter: NewLetter, who: Principal) -> None:
-    """The recipients against intake's own copy of the directory (no call to routing): after a replay, which
-    answers with the letter accepted then, even if a recipient has been retired since."""
+    """The recipients against intake's own copy of the directory, with no call to routing. Asked after the
+    Idempotency-Key replay, so a repeated request still gets the letter accepted the first time even if a
+    recipient has been retired since."""
     directory = DirectoryReadModel(session)
     if letter.letter_type == INTERNAL:
         units = await directory.units_and_parents([*letter.recipient_org_ids, who.org_id])
