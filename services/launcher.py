@@ -24,6 +24,7 @@ import logging
 import sys
 from pathlib import Path
 
+import httpx
 from pydantic import ValidationError
 
 from shared.bus import Bus, connect_bus
@@ -44,6 +45,7 @@ BOOTSTRAPS = {
     "audit": "services.audit.bootstrap",
 }
 NAMES = tuple(BOOTSTRAPS)
+READY_WITHIN = 30.0  # seconds an embedded deployment waits at start for every part to be ready
 
 
 def bootstrap(name: str):
@@ -81,6 +83,22 @@ class Deployment:
         await self.bus.connect()
         for runtime in self.runtimes:
             await runtime.start()
+        if self.gateway and self.services:
+            await self._until_ready()
+
+    async def _until_ready(self, within: float = READY_WITHIN) -> None:
+        """Everything in one process: starting ends once the gateway's /readyz (which asks every service's)
+        says ready, so the first request finds each part in its starting state; in demo mode, intake with the
+        sample directory routing has just seeded and announced. If that takes too long it is logged and
+        serving starts anyway: /readyz keeps telling the truth."""
+        transport = StreamingASGITransport(self.gateway.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sarabun") as client:
+            deadline = asyncio.get_running_loop().time() + within
+            while (answer := await client.get("/readyz")).status_code != 200:
+                if asyncio.get_running_loop().time() > deadline:
+                    log.warning("not ready %.0fs after starting: %s", within, answer.text)
+                    return
+                await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
         for runtime in reversed(self.runtimes):

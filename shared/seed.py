@@ -4,6 +4,7 @@ a real deployment loads its own. Ids are derived from the keys so every process 
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,11 @@ def group_id(key: str) -> uuid.UUID:
 
 # Found relative to the source tree, which every deployment has (an editable install; the image copies it).
 SAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "deploy" / "directory" / "mof.json"
+
+
+def sample_org_ids(path: Path = SAMPLE_DIRECTORY) -> list[uuid.UUID]:
+    """The ids of the sample directory's units (only their keys are read; routing checks the file itself)."""
+    return [org_id(unit["key"]) for unit in json.loads(path.read_text("utf-8"))["units"]]
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,20 @@ this table (`sarabun topology`), and a test keeps the two equal.
 
 from __future__ import annotations
 
-from shared.contracts import EVENTS, DeliveryForwarded, DeliveryReceived, LetterSent
+from shared.contracts import (
+    EVENTS,
+    DeliveryForwarded,
+    DeliveryReceived,
+    DirectoryUnitAdded,
+    DirectoryUnitChanged,
+    DirectoryUnitRetired,
+    LetterSent,
+)
 
 QUEUES: dict[str, tuple[str, ...]] = {
     "intake.delivery-forwarded": (DeliveryForwarded.TYPE,),
+    # Intake's copy of the directory, so a letter's recipients are checked without a call to routing.
+    "intake.directory": (DirectoryUnitAdded.TYPE, DirectoryUnitChanged.TYPE, DirectoryUnitRetired.TYPE),
     "routing.letter-sent": (LetterSent.TYPE,),
     "storage.letter-sent": (LetterSent.TYPE,),
     # Storage stamps the receipt (ตรารับ) onto a copy of each PDF a unit registers.

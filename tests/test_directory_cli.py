@@ -76,8 +76,9 @@ def test_outside_demo_mode_weak_secrets_are_refused(data_dir, monkeypatch, capsy
     assert "SARABUN_SERVICE_SECRET" in capsys.readouterr().err
 
 
-def test_seed_loads_the_sample_once_and_publishes_nothing(data_dir, capsys):
+def test_seed_loads_the_sample_once_and_announces_each_unit_once(data_dir, capsys):
     for _ in range(2):
         assert main(["seed"]) == 0
     assert exported(data_dir, capsys) == json.loads(SAMPLE_DIRECTORY.read_text(encoding="utf-8"))
-    assert outbox_actors(data_dir) == []
+    # Announced like any import (the services keeping a copy of the directory learn the units so), once.
+    assert outbox_actors(data_dir) == [("directory.unit.added.v1", "system")] * 33

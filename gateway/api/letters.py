@@ -50,19 +50,15 @@ async def send_letter(
 
 
 async def _resolve_recipients(services: Services, who: Principal, body: SendLetterRequest) -> SendLetterRequest:
-    """Groups expand to their members (never the sender's own unit) and copies (สำเนาส่ง) are delivered too;
-    every unit must be in the directory, and an internal memo must stay within the sender's ministry."""
+    """Groups expand to their members (never the sender's own unit) and copies (สำเนาส่ง) are delivered too.
+    Intake checks them against its own copy of the directory (every unit in force, an internal memo within
+    the sender's ministry), so sending costs no call to routing unless groups are chosen."""
     recipients = [*body.recipient_org_ids]
     if body.recipient_group_ids:
         ids = [str(i) for i in body.recipient_group_ids]
         members = (await services.json("routing", "POST", "/groups/expand", who, json={"ids": ids}))["org_ids"]
         recipients += [uuid.UUID(m) for m in members if uuid.UUID(m) != who.org_id]
     recipients = list(dict.fromkeys([*recipients, *body.cc_org_ids]))
-    check = {"ids": [str(i) for i in recipients]}
-    if body.type == "internal":
-        check["within_ministry_of"] = str(who.org_id)
-    if recipients:
-        await services.call("routing", "POST", "/orgs/check", who, json=check)
     return body.model_copy(update={"recipient_org_ids": recipients, "recipient_group_ids": []})
 
 
@@ -137,9 +133,9 @@ async def annotate(delivery_id: uuid.UUID, body: AnnotationRequest, who: Current
 
 @router.post("/deliveries/{delivery_id}/forward", responses=problem_responses(400, 401, 403, 404, 409, 422, *UPSTREAM))
 async def forward(delivery_id: uuid.UUID, body: ForwardRequest, who: CurrentUser, services: ServicesDep):
-    """ส่งต่อ a registered letter to other units; each gets a new delivery of the same letter and number."""
+    """ส่งต่อ a registered letter to other units; each gets a new delivery of the same letter and number.
+    Routing owns the directory, so it refuses units not in force itself."""
     policy.require(who, "delivery.forward")
-    await services.call("routing", "POST", "/orgs/check", who, json={"ids": [str(i) for i in body.recipient_org_ids]})
     result = await services.json(
         "routing", "POST", f"/deliveries/{delivery_id}/forward", who, json=body.model_dump(mode="json")
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.intake import api
+from services.intake import api, service
 from services.intake.adapters import tables
 from services.intake.consumers import consumers
 from shared.bus import Bus
 from shared.db import Database
 from shared.outbox import OutboxRelay
 from shared.runtime import ServiceRuntime, service_app
+from shared.seed import sample_org_ids
 from shared.settings import Settings
 
 NAME = "intake"
@@ -18,7 +19,8 @@ NAME = "intake"
 
 def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRuntime:
     db = db or Database(settings.database_url_for(NAME), schema=NAME)
-    app = service_app(NAME, settings, db, bus, api.router)
+    checks = {"directory": sample_directory_known(db)} if settings.demo else {}
+    app = service_app(NAME, settings, db, bus, api.router, **checks)
     return ServiceRuntime(
         name=NAME,
         app=app,
@@ -29,3 +31,18 @@ def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRu
         relay=OutboxRelay(db, tables.outbox, bus, NAME, settings.outbox_poll_seconds),
         consumers=consumers(db),
     )
+
+
+def sample_directory_known(db: Database):
+    """Demo mode: routing seeds the sample directory at its first start and announces each unit; until all of
+    them have reached intake, a letter to one would be refused, so intake is not ready yet. Once they are
+    there they stay (units are never deleted, only retired), so a yes is remembered."""
+    ids = sample_org_ids()
+    known = False
+
+    async def check() -> bool:
+        nonlocal known
+        known = known or await service.knows_units(db, ids)
+        return known
+
+    return check

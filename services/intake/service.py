@@ -11,7 +11,8 @@ from dataclasses import asdict
 from sqlalchemy.exc import IntegrityError
 
 from services.intake.adapters import tables
-from services.intake.adapters.repository import LetterRepository, SendRegisterRepository
+from services.intake.adapters.repository import DirectoryReadModel, LetterRepository, SendRegisterRepository
+from services.intake.domain.directory import INTERNAL, KnownUnit, check_recipients
 from services.intake.domain.letters import (
     LetterRefused,
     NewLetter,
@@ -28,8 +29,10 @@ from shared.contracts import (
     ClassifiedViewed,
     DeliveryForwarded,
     DeliveryRef,
+    DirectoryUnitEvent,
     LetterCancelled,
     LetterSent,
+    parse,
 )
 from shared.counters import next_number
 from shared.db import Database
@@ -62,7 +65,7 @@ async def send_letter(db: Database, letter: NewLetter, who: Principal, idempoten
         check_clearance(letter, who.clearance)
         check_deadline(letter, thai.now())
     except LetterRefused as refused:
-        raise Problem(422, refused.message, errors=[{"field": refused.field, "message": refused.message}]) from None
+        raise _refusal(refused) from None
     try:
         async with db.transaction() as session:
             letter_id = await _send(session, letter, who, idempotency_key)
@@ -74,12 +77,17 @@ async def send_letter(db: Database, letter: NewLetter, who: Principal, idempoten
     return await get_letter(db, letter_id, who)
 
 
+def _refusal(refused: LetterRefused) -> Problem:
+    return Problem(422, refused.message, errors=refused.errors)
+
+
 async def _send(session, letter: NewLetter, who: Principal, idempotency_key: str | None) -> uuid.UUID:
     repo = LetterRepository(session)
     if idempotency_key:
         replay = await repo.find_idempotent(who.org_id, idempotency_key)
         if replay:
             return _same_request_or_conflict(replay, letter)
+    await _check_directory(session, letter, who)
     if letter.reference_letter_ids and await repo.count_readable(list(letter.reference_letter_ids), who.org_id) != len(
         set(letter.reference_letter_ids)
     ):
@@ -95,6 +103,21 @@ async def _send(session, letter: NewLetter, who: Principal, idempotency_key: str
         await repo.remember_idempotent(who.org_id, idempotency_key, _request_hash(letter), row["id"])
     await stage(session, tables.outbox, _letter_sent(row, deliveries, who))
     return row["id"]
+
+
+async def _check_directory(session, letter: NewLetter, who: Principal) -> None:
+    """The recipients against intake's own copy of the directory, with no call to routing. Asked after the
+    Idempotency-Key replay, so a repeated request still gets the letter accepted the first time even if a
+    recipient has been retired since."""
+    directory = DirectoryReadModel(session)
+    if letter.letter_type == INTERNAL:
+        units = await directory.units_and_parents([*letter.recipient_org_ids, who.org_id])
+    else:
+        units = await directory.units(letter.recipient_org_ids)
+    try:
+        check_recipients(letter.letter_type, who.org_id, letter.recipient_org_ids, units, thai.today())
+    except LetterRefused as refused:
+        raise _refusal(refused) from None
 
 
 def _same_request_or_conflict(replay: tuple[str, uuid.UUID], letter: NewLetter) -> uuid.UUID:
@@ -229,6 +252,29 @@ async def add_forwarded_recipients(session, envelope) -> None:
     await LetterRepository(session).add_recipients(
         event.letter_id, [(d.delivery_id, d.recipient_org_id) for d in event.deliveries]
     )
+
+
+async def learn_unit(session, envelope) -> None:
+    """`directory.unit.added/changed/retired`: each carries the whole unit as routing has it after the change,
+    so all three are kept the same way; an older one arriving after a newer one changes nothing."""
+    event = parse(envelope)
+    if not isinstance(event, DirectoryUnitEvent):
+        raise ValueError(f"not a directory event: {envelope.type}")
+    unit = KnownUnit(
+        org_id=event.org_id,
+        parent_org_id=event.parent_org_id,
+        kind=event.unit.kind,
+        valid_from=event.unit.valid_from,
+        valid_to=event.unit.valid_to,
+        as_of=event.occurred_at,
+    )
+    await DirectoryReadModel(session).learn(unit)
+
+
+async def knows_units(db: Database, ids: list[uuid.UUID]) -> bool:
+    """Whether every one of these units has reached intake's copy of the directory."""
+    async with db.read() as session:
+        return await DirectoryReadModel(session).count_known(ids) == len(set(ids))
 
 
 # ทะเบียนหนังสือส่ง (the send register). Imported here, beside the use cases that need them.

@@ -114,23 +114,8 @@ async def export_directory(
     return to_json(units)
 
 
-class OrgCheck(BaseModel):
+class Ids(BaseModel):
     ids: list[uuid.UUID]
-    within_ministry_of: uuid.UUID | None = None  # for an internal memo: the sender's unit
-
-
-@router.post("/orgs/check")
-async def check_orgs(body: OrgCheck, request: Request, who: CurrentPrincipal):
-    if body.within_ministry_of:
-        await service.check_same_ministry(_db(request), body.within_ministry_of, body.ids)
-    unknown = await service.unknown_orgs(_db(request), body.ids)
-    if unknown:
-        raise Problem(
-            422,
-            "ไม่พบหน่วยงานผู้รับในทะเบียนหน่วยงาน (unknown recipient_org_ids)",
-            errors=[{"field": "recipient_org_ids", "message": f"unknown: {u}"} for u in unknown],
-        )
-    return {"ok": True}
 
 
 @router.get("/groups")
@@ -142,7 +127,7 @@ async def list_groups(request: Request, who: CurrentPrincipal):
 
 
 @router.post("/groups/expand")
-async def expand_groups(body: OrgCheck, request: Request, who: CurrentPrincipal):
+async def expand_groups(body: Ids, request: Request, who: CurrentPrincipal):
     return {"org_ids": await service.expand_groups(_db(request), body.ids)}
 
 

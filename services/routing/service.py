@@ -31,7 +31,6 @@ from services.routing.domain.directory import (
     changed_fields,
     check_directory,
     diff,
-    outside_ministry,
     parse_file,
     registry_of,
     with_registry,
@@ -128,10 +127,9 @@ def refuse_file(errors: list[dict]) -> Problem:
     )
 
 
-async def import_directory(db: Database, units: list[Unit], dry_run: bool, actor: str, publish: bool = True) -> dict:
+async def import_directory(db: Database, units: list[Unit], dry_run: bool, actor: str) -> dict:
     """The file is the whole directory. All or nothing, in one transaction; a dry run only says what would
-    change. Each added, changed or retired unit stages its `directory.unit.*` event with the change (unless
-    `publish` is False: the demo's starting sample, which nobody changed)."""
+    change. Each added, changed or retired unit stages its `directory.unit.*` event with the change."""
     today = thai.today()
     if errors := check_directory(units, today):
         raise refuse_file(errors)
@@ -143,7 +141,7 @@ async def import_directory(db: Database, units: list[Unit], dry_run: bool, actor
         changes = diff(_units(before), units, today)
         await _check_retirable(session, changes.retired)
         if not dry_run:
-            await _apply(session, repo, {row["key"]: row for row in before}, changes, actor, publish)
+            await _apply(session, repo, {row["key"]: row for row in before}, changes, actor)
     if not dry_run and not changes.empty:
         log.info(
             "%s imported the directory: %d added, %d changed, %d retired",
@@ -184,7 +182,7 @@ async def _check_retirable(session, retiring: tuple[Unit, ...]) -> None:
         )
 
 
-async def _apply(session, repo: DirectoryRepository, before: dict[str, dict], changes: DirectoryDiff, actor, publish):
+async def _apply(session, repo: DirectoryRepository, before: dict[str, dict], changes: DirectoryDiff, actor: str):
     now = thai.now()
     events = []
     for unit in changes.added:
@@ -197,8 +195,6 @@ async def _apply(session, repo: DirectoryRepository, before: dict[str, dict], ch
         old = before[unit.key]
         await _rewrite(repo, old, unit, changed_fields(_units([old])[0], unit), now)
         events.append(_unit_event(DirectoryUnitRetired, unit, now))
-    if not publish:
-        return
     cid = correlation_id.get()
     envelopes = [e.envelope(source=SOURCE, subject=str(e.org_id), actor=actor, correlation_id=cid) for e in events]
     await stage_many(session, tables.outbox, envelopes)
@@ -231,10 +227,10 @@ async def export_directory(db: Database) -> list[Unit]:
 
 async def seed_directory(db: Database, path: Path = SAMPLE_DIRECTORY) -> dict:
     """Demo mode and `sarabun seed`: the sample directory's units that are not there yet, through the same
-    import, so they are checked like any file. Units already there, or added by an administrator, are left as
-    they are; nothing is retired; an unchanged file changes nothing. The sample is the demo's starting state,
-    as the demo users are, not a change someone made, so it publishes no events: a real directory is
-    loaded with `sarabun directory import` or the admin API, and those are logged."""
+    import, so they are checked like any file and announced like any change (`directory.unit.added`, by
+    "system"): the services keeping a copy of the directory learn them so, and the audit log records when
+    they came. Units already there, or added by an administrator, are left as they are; nothing is retired;
+    an unchanged file changes nothing."""
     units, errors = parse_file(await asyncio.to_thread(path.read_bytes), path.name)
     if errors:
         raise RuntimeError(f"{path}: {errors[:5]}")
@@ -244,7 +240,7 @@ async def seed_directory(db: Database, path: Path = SAMPLE_DIRECTORY) -> dict:
     missing = [unit for unit in units if unit.key not in have]
     if not missing:
         return {"applied": True, "added": [], "changed": [], "retired": [], "changed_fields": {}}
-    return await import_directory(db, existing + missing, dry_run=False, actor="system", publish=False)
+    return await import_directory(db, existing + missing, dry_run=False, actor="system")
 
 
 # The sample's recipient groups, by a rule over the directory rather than a list, so they follow it.
@@ -346,23 +342,6 @@ def _renamed(org: dict, earlier: dict | None) -> dict:
 def _bangkok(at: datetime) -> datetime:
     """A moment without an offset is Bangkok time, as people mean it."""
     return at.replace(tzinfo=thai.BANGKOK) if at.tzinfo is None else at
-
-
-async def check_same_ministry(db: Database, sender: uuid.UUID, recipients: list[uuid.UUID]) -> None:
-    orgs = {o["id"]: o for o in await list_orgs(db)}
-    if outside_ministry(sender, recipients, orgs):
-        raise Problem(
-            422,
-            "หนังสือภายใน (บันทึกข้อความ) ใช้ติดต่อภายในกระทรวงเดียวกันเท่านั้น ให้ใช้หนังสือภายนอก "
-            "(an internal memo stays within one ministry; use an external letter)",
-            errors=[{"field": "type", "message": "internal memo outside the ministry"}],
-        )
-
-
-async def unknown_orgs(db: Database, ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    async with db.read() as session:
-        known = await DirectoryRepository(session).existing(ids)
-    return [i for i in ids if i not in known]
 
 
 async def deliver_letters(session, envelopes: list[Envelope]) -> None:
@@ -537,6 +516,7 @@ async def forward(db: Database, delivery_id: uuid.UUID, recipient_org_ids: list[
     if who.org_id in targets:
         raise Problem(422, "ส่งต่อถึงหน่วยงานของตนเองไม่ได้ (cannot forward to own unit)")
     async with db.transaction() as session:
+        await _check_in_force(DirectoryRepository(session), targets)
         repo = DeliveryRepository(session)
         delivery = await repo.for_recipient(delivery_id, who.org_id, lock=True)
         if delivery is None:
@@ -570,6 +550,17 @@ async def forward(db: Database, delivery_id: uuid.UUID, recipient_org_ids: list[
             )
             await stage(session, tables.outbox, _envelope(delivered, ref.delivery_id, None, actor=who.user))
     return {**delivery, "status": status, "forwarded_to": [r.model_dump(mode="json") for r in refs]}
+
+
+async def _check_in_force(directory: DirectoryRepository, org_ids: list[uuid.UUID]) -> None:
+    """Every unit is in the directory and in force: a retired unit receives nothing new."""
+    known = await directory.existing(org_ids)
+    if unknown := [i for i in org_ids if i not in known]:
+        raise Problem(
+            422,
+            "ไม่พบหน่วยงานผู้รับในทะเบียนหน่วยงาน (unknown recipient_org_ids)",
+            errors=[{"field": "recipient_org_ids", "message": f"unknown: {u}"} for u in unknown],
+        )
 
 
 def _forwarded_row(original: dict, ref: DeliveryRef, who: Principal, note: str, now) -> dict:

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.audit import verifier
@@ -29,9 +30,26 @@ from services.audit.domain.note import (
     verify_checkpoint,
 )
 from shared import thai
+from shared.seed import sample_org_ids
 from tests.e2e.helpers import eventually, inbox_item, login, org_ids
 
 AUDIT = "/api/v1/audit"
+# The demo's first entries: routing announcing each unit of the sample directory as it seeds it.
+SEEDED = len(sample_org_ids())
+
+
+@pytest.fixture
+async def api(api):
+    """The demo deployment once its log holds the sample directory's announcements, so that what each test
+    does is logged after them, from index SEEDED on."""
+    auditor = await login(api, "auditor")
+
+    async def seeded():
+        found = await all_entries(api, auditor)
+        return len(found) >= SEEDED
+
+    await eventually(seeded)
+    return api
 
 
 async def send_letters(api: httpx.AsyncClient, count: int) -> None:
@@ -50,9 +68,11 @@ async def all_entries(api: httpx.AsyncClient, headers: dict) -> list[dict]:
 
 
 async def logged(api: httpx.AsyncClient, headers: dict, at_least: int) -> list[dict]:
+    """Every entry, once the test's own (after the SEEDED first ones) number at least `at_least`."""
+
     async def enough():
         found = await all_entries(api, headers)
-        return found if len(found) >= at_least else None
+        return found if len(found) >= SEEDED + at_least else None
 
     return await eventually(enough)
 
@@ -73,7 +93,7 @@ async def test_an_auditor_verifies_checkpoint_entries_and_proofs(api):
     assert checkpoint.origin == "sarabun.example/audit"
     found = await all_entries(api, auditor)  # the checkpoint may have caught events logged since
     assert checkpoint.size <= len(found)
-    assert checkpoint.size >= 9
+    assert checkpoint.size >= SEEDED + 9
 
     assert [e["index"] for e in found] == list(range(len(found)))
     hashes = []
@@ -191,11 +211,11 @@ async def test_verify_and_monitor_accept_an_honest_log(api, tmp_path):
     status, report = await verify(api, token, "verify", "--state", str(state), "--sample", "100")
     assert (status, report["result"]) == (0, "valid"), report
     first = report["checkpoint"]["size"]
-    assert first >= 6
+    assert first >= SEEDED + 6
     assert json.loads(state.read_text())["checkpoint"].startswith(f"sarabun.example/audit\n{first}\n")
 
     await send_letters(api, 1)
-    await logged(api, {"Authorization": f"Bearer {token}"}, first + 3)
+    await logged(api, {"Authorization": f"Bearer {token}"}, first - SEEDED + 3)
     status, report = await verify(api, token, "monitor", "--state", str(state))
     assert (status, report["result"]) == (0, "valid"), report
     assert report["checkpoint"]["size"] > first
@@ -320,20 +340,22 @@ async def test_an_auditor_asks_what_an_agency_sent_and_received_as_json_and_csv(
     answer = await api.get(path, headers=auditor, params={"from": today, "to": today})
     assert answer.status_code == 200, answer.text
     events = answer.json()["items"]
-    # CGD's view: the letter, its own delivery and its registration; not RD's delivery.
-    assert [e["type"] for e in events] == ["letter.sent", "delivery.delivered", "delivery.received"]
-    assert {e["letter_id"] for e in events} == {letter["id"]}
-    assert events[2]["receive_no"] == 1 and events[2]["delivery_id"] == item["delivery_id"]
+    # CGD's view: the unit announced as the demo's directory was loaded; then the letter, its own delivery and
+    # its registration; not RD's delivery.
+    types = ["directory.unit.added", "letter.sent", "delivery.delivered", "delivery.received"]
+    assert [e["type"] for e in events] == types
+    assert events[0]["actor"] == "system" and {e["letter_id"] for e in events[1:]} == {letter["id"]}
+    assert events[3]["receive_no"] == 1 and events[3]["delivery_id"] == item["delivery_id"]
     assert all("subject" not in e for e in events)
     received = await api.get(path, headers=auditor, params={"type": "delivery.received"})
-    assert [e["index"] for e in received.json()["items"]] == [events[2]["index"]]
+    assert [e["index"] for e in received.json()["items"]] == [events[3]["index"]]
     yesterday = await api.get(path, headers=auditor, params={"to": "2000-01-01"})
     assert yesterday.json() == {"org_id": orgs["cgd"], "items": [], "next_cursor": None}
 
-    first = (await api.get(path, headers=auditor, params={"limit": 2})).json()
-    assert [e["index"] for e in first["items"]] == [e["index"] for e in events[:2]]
-    rest = (await api.get(path, headers=auditor, params={"limit": 2, "cursor": first["next_cursor"]})).json()
-    assert [e["index"] for e in rest["items"]] == [events[2]["index"]] and rest["next_cursor"] is None
+    first = (await api.get(path, headers=auditor, params={"limit": 3})).json()
+    assert [e["index"] for e in first["items"]] == [e["index"] for e in events[:3]]
+    rest = (await api.get(path, headers=auditor, params={"limit": 3, "cursor": first["next_cursor"]})).json()
+    assert [e["index"] for e in rest["items"]] == [events[3]["index"]] and rest["next_cursor"] is None
 
     rows = _csv_rows(await api.get(path, headers=auditor, params={"from": today, "format": "csv"}))
     assert rows[0][:3] == ["ลำดับในบันทึก (index)", "ประเภทเหตุการณ์ (event type)", "วันเวลา (time, Asia/Bangkok)"]
@@ -341,11 +363,11 @@ async def test_an_auditor_asks_what_an_agency_sent_and_received_as_json_and_csv(
     assert [row[1] for row in rows[1:]] == [e["type"] for e in events]
     assert all(row[2].endswith("+07:00") for row in rows[1:])
     heading = rows[0]
-    registered = dict(zip(heading, rows[3], strict=True))
+    registered = dict(zip(heading, rows[4], strict=True))
     assert registered["เลขทะเบียนรับ (receive no.)"] == "1"
     assert registered["ผู้ส่ง (sender)"] != "" and registered["ผู้รับ (recipient)"] != ""
     assert registered["ที่ (document no.)"] == ""  # only letter.sent carries the document number
-    assert dict(zip(heading, rows[1], strict=True))["ที่ (document no.)"] == letter["doc_no"]
+    assert dict(zip(heading, rows[2], strict=True))["ที่ (document no.)"] == letter["doc_no"]
     assert "ขอส่งรายงาน" not in rows.__repr__()
 
 
@@ -462,7 +484,7 @@ async def test_export_then_replay_offline(api, tmp_path):
     assert (status, report["result"]) == (0, "valid"), report
     export = json.loads(out.read_text("utf-8"))
     size = report["checkpoint"]["size"]
-    assert size >= 6 and len(export["entries"]) == size
+    assert size >= SEEDED + 6 and len(export["entries"]) == size
     key = parse_verifier_key(export["public_key"])
     assert verify_checkpoint(export["checkpoint"], key).size == size
     assert [e["index"] for e in export["entries"]] == list(range(size))
@@ -568,26 +590,28 @@ async def test_a_dropped_and_reappended_tail_is_caught_against_the_saved_state(a
     before = await logged(api, auditor, 6)
     state = tmp_path / "trusted.json"
     status, report = await verify(api, token, "verify", "--state", str(state))
-    assert (status, report["checkpoint"]["size"]) == (0, 6), report
+    assert (status, report["checkpoint"]["size"]) == (0, SEEDED + 6), report
     saved = state.read_text()
-    assert len(base64.b64decode(json.loads(saved)["leaf_hashes"])) == 6 * 32
+    assert len(base64.b64decode(json.loads(saved)["leaf_hashes"])) == (SEEDED + 6) * 32
 
-    _drop_tail(tmp_path, 4)
+    cut = SEEDED + 4
+    _drop_tail(tmp_path, cut)
     await send_letters(api, 2)
     after = await logged(api, auditor, 10)
-    assert [e["index"] for e in after] == list(range(10)) and after[:4] == before[:4] and after[4] != before[4]
+    assert [e["index"] for e in after] == list(range(SEEDED + 10))
+    assert after[:cut] == before[:cut] and after[cut] != before[cut]
 
     # On its own the forged log is consistent and freshly signed: only the state saved before tells.
     assert (await verify(api, token, "verify"))[0] == 0
     status, report = await verify(api, token, "verify", "--state", str(state))
-    assert (status, report["result"], report["first_bad_index"]) == (1, "invalid", 4), report
-    assert "entry 4 differs from the one verified and saved earlier" in report["message_en"]
-    assert "4" in report["message_th"]
+    assert (status, report["result"], report["first_bad_index"]) == (1, "invalid", cut), report
+    assert f"entry {cut} differs from the one verified and saved earlier" in report["message_en"]
+    assert str(cut) in report["message_th"]
     assert state.read_text() == saved  # a failed check never replaces the trusted state
 
     status, report = await verify(api, token, "monitor", "--state", str(state))
-    assert (status, report["first_bad_index"]) == (1, 4), report
-    assert "does not extend the saved checkpoint of 6; first bad entry: 4" in report["message_en"]
+    assert (status, report["first_bad_index"]) == (1, cut), report
+    assert f"does not extend the saved checkpoint of {SEEDED + 6}; first bad entry: {cut}" in report["message_en"]
 
 
 def _swap(data_dir: Path, first: int, second: int) -> None:

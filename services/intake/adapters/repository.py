@@ -1,4 +1,5 @@
-"""Reads and writes of letters. Every read is scoped to the principal's unit inside the query."""
+"""Reads and writes of letters (every read scoped to the principal's unit inside the query), and of intake's
+read-model of the directory."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.adapters.tables import idempotency_keys, letters, recipients
+from services.intake.adapters.tables import directory_units, idempotency_keys, letters, recipients
+from services.intake.domain.directory import KnownUnit
 from shared.db import insert_ignore
 
 
@@ -181,3 +183,42 @@ class SendRegisterRepository:
         for row in rows:
             found.setdefault(row.letter_id, []).append(row.recipient_org_id)
         return found
+
+
+class DirectoryReadModel:
+    """The units routing announced, each as of its latest announcement."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def learn(self, unit: KnownUnit) -> None:
+        """Keeps the announcement unless a later one is already kept: announcements may arrive out of order
+        or twice, and the newest change routing made must win whatever the order."""
+        row = {
+            "parent_org_id": unit.parent_org_id,
+            "kind": unit.kind,
+            "valid_from": unit.valid_from,
+            "valid_to": unit.valid_to,
+            "as_of": unit.as_of,
+        }
+        added = await self.session.execute(insert_ignore(self.session, directory_units, org_id=unit.org_id, **row))
+        if added.rowcount == 0:
+            newer = and_(directory_units.c.org_id == unit.org_id, directory_units.c.as_of < unit.as_of)
+            await self.session.execute(update(directory_units).where(newer).values(**row))
+
+    async def units(self, ids) -> dict[uuid.UUID, KnownUnit]:
+        query = select(directory_units).where(directory_units.c.org_id.in_(set(ids)))
+        return {row["org_id"]: KnownUnit(**row) for row in (await self.session.execute(query)).mappings()}
+
+    async def units_and_parents(self, ids) -> dict[uuid.UUID, KnownUnit]:
+        """The units and every unit above them, in one query (a recursive one). UNION, not UNION ALL: a row
+        met again adds nothing, so parents that run in a cycle end the walk instead of looping."""
+        chain = select(directory_units).where(directory_units.c.org_id.in_(set(ids))).cte("chain", recursive=True)
+        above = select(directory_units).join(chain, directory_units.c.org_id == chain.c.parent_org_id)
+        chain = chain.union(above)
+        rows = (await self.session.execute(select(chain))).mappings()
+        return {row["org_id"]: KnownUnit(**row) for row in rows}
+
+    async def count_known(self, ids) -> int:
+        query = select(func.count()).select_from(directory_units).where(directory_units.c.org_id.in_(set(ids)))
+        return (await self.session.execute(query)).scalar_one()

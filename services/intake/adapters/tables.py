@@ -1,4 +1,5 @@
-"""Intake's tables: letters, their recipients, the send register counters, idempotency keys, outbox, inbox."""
+"""Intake's tables: letters, their recipients, the send register counters, idempotency keys, its read-model of
+the directory, outbox, inbox."""
 
 from sqlalchemy import (
     JSON,
@@ -77,6 +78,20 @@ idempotency_keys = Table(
     Column("key", String(200), primary_key=True),
     Column("request_hash", String(64), nullable=False),
     Column("letter_id", Uuid, ForeignKey("letters.id"), nullable=False),
+)
+
+# What intake knows of routing's directory, from its `directory.unit.*` events: enough to refuse a letter to a
+# unit that is unknown or not in force, and an internal memo leaving the sender's ministry. `as_of` is when
+# routing made the change the row holds, so an older event arriving late never overwrites a newer one.
+directory_units = Table(
+    "directory_units",
+    metadata,
+    Column("org_id", Uuid, primary_key=True),
+    Column("parent_org_id", Uuid, nullable=True),
+    Column("kind", String(16), nullable=False),  # ministry | ops | department | division | section
+    Column("valid_from", Date, nullable=True),
+    Column("valid_to", Date, nullable=True),  # its last day
+    Column("as_of", UTCDateTime(), nullable=False),
 )
 
 counters = counters_table(metadata)

@@ -14,12 +14,14 @@ CIRCULAR_PREFIX = "ว"
 
 
 class LetterRefused(Exception):
-    """A letter the regulation or the caller's input does not allow; `field` names what to fix."""
+    """A letter the regulation or the caller's input does not allow; `field` names what to fix, `errors` says
+    it per item when there are several (each unknown recipient, for instance)."""
 
-    def __init__(self, field_name: str, message: str):
+    def __init__(self, field_name: str, message: str, errors: list[dict] | None = None):
         super().__init__(message)
         self.field = field_name
         self.message = message
+        self.errors = errors or [{"field": field_name, "message": message}]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import pytest
 from services.intake import service
 from services.intake.bootstrap import build
 from services.intake.domain.letters import NewLetter
+from services.intake.tests.directory import ministry
 from shared.bus.memory import MemoryBus
 from shared.principal import Principal
 from shared.problems import Problem
@@ -25,6 +26,7 @@ ADMIN = Principal(user="admin", org_id=uuid.uuid4(), roles=("admin",))
 async def db(tmp_path):
     runtime = build(Settings(demo=True, data_dir=tmp_path), MemoryBus())
     await runtime.start()
+    await ministry(runtime.db, uuid.uuid4(), OPS.org_id, CGD.org_id)
     yield runtime.db
     await runtime.stop()
 

@@ -9,6 +9,7 @@ from services.intake import service
 from services.intake.adapters import tables
 from services.intake.bootstrap import build
 from services.intake.domain.letters import NewLetter
+from services.intake.tests.directory import ministry
 from shared.bus.memory import MemoryBus
 from shared.principal import Principal
 from shared.problems import Problem
@@ -23,6 +24,7 @@ RD = Principal(user="rd.clerk", org_id=uuid.uuid4(), org_code="กค 0700", rol
 async def db(tmp_path):
     runtime = build(Settings(demo=True, data_dir=tmp_path), MemoryBus())
     await runtime.start()
+    await ministry(runtime.db, uuid.uuid4(), OPS.org_id, CGD.org_id, RD.org_id)
     yield runtime.db
     await runtime.stop()
 

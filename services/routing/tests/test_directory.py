@@ -1,4 +1,4 @@
-"""The directory's rules: the ministry above a unit, and what a directory file may say (no I/O)."""
+"""The directory's rules: what a directory file may say, whose registers number a unit (no I/O)."""
 
 import json
 import uuid
@@ -9,8 +9,6 @@ from services.routing.domain.directory import (
     Unit,
     check_directory,
     diff,
-    ministry_of,
-    outside_ministry,
     parse_csv,
     parse_file,
     parse_json,
@@ -20,31 +18,6 @@ from services.routing.domain.directory import (
     with_registry,
 )
 from shared.seed import SAMPLE_DIRECTORY
-
-MOF, OPS, CGD, MOI, DOPA = (uuid.uuid4() for _ in range(5))
-ORGS = {
-    MOF: {"id": MOF, "kind": "ministry", "parent_id": None},
-    OPS: {"id": OPS, "kind": "ops", "parent_id": MOF},
-    CGD: {"id": CGD, "kind": "department", "parent_id": MOF},
-    MOI: {"id": MOI, "kind": "ministry", "parent_id": None},
-    DOPA: {"id": DOPA, "kind": "department", "parent_id": MOI},
-}
-
-
-def test_a_unit_belongs_to_the_ministry_above_it():
-    assert ministry_of(CGD, ORGS) == MOF and ministry_of(MOF, ORGS) == MOF and ministry_of(uuid.uuid4(), ORGS) is None
-
-
-def test_an_internal_memo_may_not_leave_the_ministry():
-    assert outside_ministry(OPS, [CGD], ORGS) == []
-    assert outside_ministry(OPS, [CGD, DOPA], ORGS) == [DOPA]
-
-
-def test_a_cycle_in_the_directory_does_not_hang():
-    a, b = uuid.uuid4(), uuid.uuid4()
-    looped = {a: {"id": a, "kind": "division", "parent_id": b}, b: {"id": b, "kind": "division", "parent_id": a}}
-    assert ministry_of(a, looped) is None
-
 
 # ── Central registries (สารบรรณกลาง): whose registers number a unit's letters ─────────────────────────────
 

@@ -2,6 +2,7 @@
 refusal to retire a unit holding unregistered letters, names kept across a rename, retired units."""
 
 import json
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from sqlalchemy import delete, select
 from services.routing import service
 from services.routing.adapters import tables
 from services.routing.domain.directory import Unit
-from services.routing.tests.test_service import CGD, deliver, letter_sent
+from services.routing.tests.test_service import CGD, OPS, RD, deliver, letter_sent
 from shared import thai
 from shared.contracts import Envelope
 from shared.problems import Problem
@@ -37,9 +38,13 @@ def by_key(units: list[Unit]) -> dict[str, Unit]:
     return {u.key: u for u in units}
 
 
-async def test_the_sample_loaded_again_changes_nothing_and_publishes_nothing(routing):
+async def test_the_sample_is_announced_once_and_loaded_again_changes_nothing(routing):
     runtime, _ = routing
-    assert len(await directory(runtime)) == 33 and await outbox(runtime) == []  # the demo's starting state
+    units = await directory(runtime)
+    announced = await outbox(runtime)  # the first start added every unit of the sample, as "system"
+    assert len(units) == 33 and {(e.type, e.actor) for e in announced} == {("directory.unit.added.v1", "system")}
+    assert sorted(e.data["unit"]["key"] for e in announced) == sorted(u.key for u in units)
+    await forget_outbox(runtime)
     assert (await service.seed_directory(runtime.db))["added"] == []
     exported = await directory(runtime)
     answer = await service.import_directory(runtime.db, exported, dry_run=False, actor="admin")
@@ -82,13 +87,35 @@ async def test_applying_stages_one_event_per_unit_with_what_changed(routing):
     assert retired["unit"]["valid_to"] == (thai.today() - timedelta(days=1)).isoformat()
 
 
+UNKNOWN = "ไม่พบหน่วยงานผู้รับในทะเบียนหน่วยงาน (unknown recipient_org_ids)"
+
+
+async def forward_refused(routing, targets) -> list[str]:
+    """Forwarding a letter CGD registered to these units: what routing's 422 says of them."""
+    runtime, _ = routing
+    (delivery,) = await deliver(routing, letter_sent(recipients=(CGD,)))
+    await service.receive(runtime.db, delivery["id"], CGD)
+    with pytest.raises(Problem) as refused:
+        await service.forward(runtime.db, delivery["id"], targets, "", CGD)
+    assert (refused.value.status, refused.value.detail) == (422, UNKNOWN)
+    # Nothing was forwarded, not even to the units in force: the letter stays registered with CGD alone.
+    rows = await service.deliveries_of_letters(runtime.db, [delivery["letter_id"]], OPS)
+    assert [(r["recipient_org_id"], r["status"]) for r in rows] == [(CGD.org_id, "received")]
+    return [error["message"] for error in refused.value.errors]
+
+
+async def test_forwarding_to_a_unit_not_in_the_directory_is_refused_naming_it(routing):
+    stranger = uuid.uuid4()
+    assert await forward_refused(routing, [RD.org_id, stranger]) == [f"unknown: {stranger}"]
+
+
 async def test_a_retired_unit_is_not_listed_nor_a_recipient_but_still_readable(routing):
     runtime, _ = routing
     units = [u for u in await directory(runtime) if u.key != "fpo.macro"]
     await service.import_directory(runtime.db, units, dry_run=False, actor="admin")
     retired = org_id("fpo.macro")
     assert retired not in {o["id"] for o in await service.list_orgs(runtime.db)}
-    assert await service.unknown_orgs(runtime.db, [retired, CGD.org_id]) == [retired]
+    assert await forward_refused(routing, [retired, RD.org_id]) == [f"unknown: {retired}"]
     assert (await service.get_org(runtime.db, retired))["name"] == "สำนักนโยบายเศรษฐกิจมหภาค"
     # Exported with its last day, and imported so, it stays as it is.
     again = await service.import_directory(runtime.db, await directory(runtime), dry_run=False, actor="admin")
