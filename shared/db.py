@@ -41,7 +41,11 @@ class Database:
             return engine
         return create_async_engine(
             self.url,
-            pool_pre_ping=True,
+            # No ping before each checkout: it is a round trip per transaction. A connection that died (the
+            # server restarted, a link was cut) fails its statement instead, SQLAlchemy drops the pool's stale
+            # connections with it, and the error is transient: the client gets a 503 and the consumer's
+            # message is retried, both on fresh connections.
+            pool_pre_ping=False,
             # Enough kept-open connections for a busy process, so bursts reuse them instead of opening and
             # closing overflow connections (five processes stay within PostgreSQL's default 100).
             pool_size=POOL_SIZE,

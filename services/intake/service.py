@@ -68,9 +68,7 @@ async def send_letter(db: Database, letter: NewLetter, who: Principal, idempoten
         raise _refusal(refused) from None
     try:
         async with db.transaction() as session:
-            letter_id = await _send(session, letter, who, idempotency_key)
-            # Read back in the same unit of work: the answer is exactly what was committed.
-            return await LetterRepository(session).get_readable(letter_id, who.org_id)
+            return await _send(session, letter, who, idempotency_key)
     except IntegrityError:
         # Another request with the same Idempotency-Key won the race; answer with its letter.
         letter_id = await _replayed(db, letter, who, idempotency_key)
@@ -81,12 +79,13 @@ def _refusal(refused: LetterRefused) -> Problem:
     return Problem(422, refused.message, errors=refused.errors)
 
 
-async def _send(session, letter: NewLetter, who: Principal, idempotency_key: str | None) -> uuid.UUID:
+async def _send(session, letter: NewLetter, who: Principal, idempotency_key: str | None) -> dict:
+    """The letter as the sender reads it: the one just numbered, or the one this request already sent."""
     repo = LetterRepository(session)
     if idempotency_key:
         replay = await repo.find_idempotent(who.org_id, idempotency_key)
         if replay:
-            return _same_request_or_conflict(replay, letter)
+            return await repo.get_readable(_same_request_or_conflict(replay, letter), who.org_id)
     await _check_directory(session, letter, who)
     if letter.reference_letter_ids and await repo.count_readable(list(letter.reference_letter_ids), who.org_id) != len(
         set(letter.reference_letter_ids)
@@ -98,11 +97,12 @@ async def _send(session, letter: NewLetter, who: Principal, idempotency_key: str
     number = await next_number(session, tables.counters, who.register_org_id, register, year)
     row = _letter_row(letter, who, register, number, year, sent_at)
     deliveries = [(uuid.uuid4(), org) for org in letter.recipient_org_ids]
-    await repo.add(row, deliveries)
+    stored = await repo.add(row, deliveries)
     if idempotency_key:
         await repo.remember_idempotent(who.org_id, idempotency_key, _request_hash(letter), row["id"])
     await stage(session, tables.outbox, _letter_sent(row, deliveries, who))
-    return row["id"]
+    # What was just written is the answer (the sender sees every recipient, in order): no read back.
+    return {**stored, "deliveries": [{"id": d, "recipient_org_id": org} for d, org in deliveries]}
 
 
 async def _check_directory(session, letter: NewLetter, who: Principal) -> None:

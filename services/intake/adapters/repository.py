@@ -24,8 +24,9 @@ class LetterRepository:
     def __init__(self, session: AsyncSession):
         self.session = session
 
-    async def add(self, row: dict, deliveries: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
-        await self.session.execute(insert(letters).values(**row))
+    async def add(self, row: dict, deliveries: list[tuple[uuid.UUID, uuid.UUID]]) -> dict:
+        """Adds the letter and its recipients; returns the letter's row as stored (defaults included)."""
+        stored = (await self.session.execute(insert(letters).values(**row).returning(*letters.c))).mappings().one()
         await self.session.execute(
             insert(recipients),
             [
@@ -33,6 +34,7 @@ class LetterRepository:
                 for i, (d, org) in enumerate(deliveries)
             ],
         )
+        return dict(stored)
 
     async def sent_by_for_update(self, letter_id: uuid.UUID, org_id: uuid.UUID) -> dict | None:
         query = select(letters).where(letters.c.id == letter_id, letters.c.sender_org_id == org_id)

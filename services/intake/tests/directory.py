@@ -38,7 +38,7 @@ async def hear(db: Database, *envelopes: Envelope) -> None:
     """Hands the envelopes to intake's directory consumer, as the bus would."""
     handle = consumers(db)[DIRECTORY]
     for envelope in envelopes:
-        await handle(envelope)
+        await handle([envelope])
 
 
 async def ministry(db: Database, ministry_id: uuid.UUID, *department_ids: uuid.UUID) -> None:
