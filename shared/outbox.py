@@ -158,7 +158,9 @@ class OutboxRelay:
         while True:
             self._wake.clear()
             try:
-                while await self.relay_once():
+                # A short page means the table was drained; rows committed since have set the wake again,
+                # so there is no need for one more (empty) claim to find out.
+                while await self.relay_once() == self.batch:
                     pass
                 delay = self.poll_seconds
             except asyncio.CancelledError:
