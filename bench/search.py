@@ -214,6 +214,7 @@ class Letters:
             sent_at,
             "ops.clerk",
             sent_at.astimezone(thai.BANGKOK).date(),
+            self.sender,  # ops keeps its own registers
         )
         recipient = (letter["delivery_id"], letter["id"], self.recipient, 0, False)
         routing = (
@@ -257,6 +258,7 @@ INTAKE_COLUMNS = (
     "sent_at",
     "sent_by",
     "doc_date",
+    "register_org_id",
 )
 RECIPIENT_COLUMNS = ("delivery_id", "letter_id", "recipient_org_id", "position", "forwarded")
 ROUTING_COLUMNS = (
