@@ -214,7 +214,7 @@ class Letters:
             sent_at,
             "ops.clerk",
             sent_at.astimezone(thai.BANGKOK).date(),
-            self.sender,  # ops keeps its own send register
+            self.sender,  # ops keeps its own registers
         )
         recipient = (letter["delivery_id"], letter["id"], self.recipient, 0, False)
         routing = (

@@ -536,3 +536,21 @@ def test_down_local_forgets_the_settings_so_a_new_deployment_may_start(tmp_path)
     assert stopped.returncode == 0, stopped.stderr
     assert not (tmp_path / "local" / "deployment.json").exists()
     assert fingerprint("check", local_env(tmp_path, SARABUN_BUS_URL="memory://"), tmp_path).returncode == 0
+
+
+# --- deploy/local/processes.py: the deployment the distributed tests, the fault suite and the bench start -----
+
+
+def test_a_process_that_cannot_start_is_named_with_the_end_of_its_log_and_the_rest_are_stopped(tmp_path):
+    from deploy.local.processes import NAMES, LocalDeployment, NotReady
+
+    refused = {"SARABUN_TOKEN_MINUTES": "soon"}  # no process accepts this configuration
+    deployment = LocalDeployment("sqlite+aiosqlite:///x.db", "memory://", "file:///x", tmp_path, settings=refused)
+    for name in NAMES:
+        deployment.start(name)
+    started = dict(deployment.processes)
+    with pytest.raises(NotReady, match="exited with 2") as not_ready:
+        deployment.wait_ready(within=60)
+    assert "configuration refused" in str(not_ready.value), "the tail of its log says why"
+    deployment.stop(grace=5)
+    assert all(process.poll() is not None for process in started.values())

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from deploy.local.processes import empty_queues
 from tests.faults.checker import DUPLICATED, LOST, UNEXPECTED, History, check
 from tests.faults.cluster import Cluster, target_of
 from tests.faults.proxy import FaultProxy
 from tests.faults.workload import Workload
-from tests.integration.test_distributed import fresh_topology
 
 
 def _admin(url: str, sql: str) -> None:
@@ -44,7 +44,7 @@ def database_url(postgres_url):
 @pytest.fixture(scope="module")
 def cluster(database_url, rabbitmq_url, s3_server, tmp_path_factory):
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, fresh_topology(rabbitmq_url)).result()
+        pool.submit(asyncio.run, empty_queues(rabbitmq_url)).result()
     storage_url = f"s3://testing:testing@{s3_server}/sarabun-faults-{uuid.uuid4().hex[:8]}"
     proxies = {
         "postgres": FaultProxy(*target_of(database_url, 5432)),

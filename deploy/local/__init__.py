@@ -1,0 +1,1 @@
+"""The distributed deployment as OS processes on one machine."""
