@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 from pydantic import ValidationError
 
-from shared.bus import Bus, connect_bus
+from shared.bus import Batching, Bus, connect_bus
 from shared.inprocess import StreamingASGITransport
 from shared.runtime import ServiceRuntime
 from shared.settings import SERVICE_PORTS, Settings
@@ -53,8 +53,12 @@ def bootstrap(name: str):
 
 
 def _bus(settings: Settings) -> Bus:
+    batching = Batching(settings.consumer_batch_messages, settings.consumer_batch_wait_ms / 1000)
     return connect_bus(
-        settings.bus_url, max_attempts=settings.consumer_max_attempts, retry_seconds=settings.consumer_retry_seconds
+        settings.bus_url,
+        max_attempts=settings.consumer_max_attempts,
+        retry_seconds=settings.consumer_retry_seconds,
+        batching=batching,
     )
 
 

@@ -7,7 +7,7 @@ import binascii
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_PASSWORD = "sarabun-demo"
@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     stuck_after_seconds: float = 60.0
     consumer_max_attempts: int = 5
     consumer_retry_seconds: float = 2.0  # embedded bus; RabbitMQ uses topology.RETRY_DELAY_MS
+    # Consumers take up to this many messages at once, waiting at most this long for more after the first.
+    consumer_batch_messages: int = Field(default=64, ge=1, le=1000)
+    consumer_batch_wait_ms: float = Field(default=4.0, ge=0, le=1000)
     log_level: str = "INFO"
     # Third-party libraries (fontTools, aio-pika, httpx, alembic, ...): their INFO lines are noise in a service log.
     library_log_level: str = "WARNING"
