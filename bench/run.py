@@ -298,7 +298,7 @@ async def measure(results: Results, infra: deploy.Infra) -> None:
                 rate = max(1, int(e2e["letters_per_s"] * 0.7))
                 say(f"latency: {rate} letters/s (70% of the throughput just measured) for {PLAN['latency_seconds']} s")
                 calm = await flows.e2e_latency(
-                    api, ops, cgd, orgs["cgd"], rate, PLAN["latency_seconds"], PLAN["latency_poll_s"], 60
+                    api, pg, ops, cgd, orgs["cgd"], rate, PLAN["latency_seconds"], PLAN["latency_poll_s"], 60
                 )
                 results.details["e2e_latency_below_capacity"] = calm
                 results.set("e2e.rate_at_70pct_per_s", rate)
@@ -315,10 +315,11 @@ async def measure(results: Results, infra: deploy.Infra) -> None:
 
             # c. latency at a fixed rate
             if time_left() > PLAN["latency_seconds"] + 60:
-                say(f"latency: {PLAN['latency_rate']} letters/s for {PLAN['latency_seconds']} s, inbox polled")
+                say(f"latency: {PLAN['latency_rate']} letters/s for {PLAN['latency_seconds']} s")
                 await asyncio.sleep(2)
                 lat = await flows.e2e_latency(
                     api,
+                    pg,
                     ops,
                     cgd,
                     orgs["cgd"],
