@@ -7,6 +7,7 @@ import asyncio
 import statistics
 import time
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -232,7 +233,8 @@ async def e2e_latency(api, pg, sender, recipient_headers, recipient_id, rate, se
 
 
 async def add_synthetic_units(pg: asyncpg.Connection, count: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
-    """N divisions under the ministry, straight into routing's directory, and a recipient group of them."""
+    """N divisions under the ministry, straight into routing's directory and intake's copy of it (as the
+    `directory.unit.added` events would have put them), and a recipient group of them."""
     ministry = await pg.fetchval("SELECT id FROM routing.orgs WHERE kind = 'ministry' ORDER BY code LIMIT 1")
     if ministry is None:
         raise RuntimeError("no ministry in routing.orgs")
@@ -242,6 +244,13 @@ async def add_synthetic_units(pg: asyncpg.Connection, count: int) -> tuple[uuid.
     ]
     await pg.copy_records_to_table(
         "orgs", schema_name="routing", records=rows, columns=["id", "key", "code", "name", "kind", "parent_id"]
+    )
+    known = [(u, ministry, "division", datetime.now(UTC)) for u in ids]
+    await pg.copy_records_to_table(
+        "directory_units",
+        schema_name="intake",
+        records=known,
+        columns=["org_id", "parent_org_id", "kind", "as_of"],
     )
     group = uuid.uuid4()
     await pg.execute(
