@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy
 from playwright.sync_api import expect
 
+from services.intake.adapters.tables import directory_units
 from services.routing.adapters.tables import orgs as orgs_table
 from shared.seed import SAMPLE_DIRECTORY, org_id
 from tests.browser.conftest import pick, running, shoot, token
@@ -73,12 +75,18 @@ def generated_directory(total: int) -> list[dict]:
     return rows[: total - len(SAMPLE)]
 
 
-def load_directory(database: Path, rows: list[dict]) -> None:
-    """Writes the units straight into routing's directory table, as an import would leave them."""
-    engine = sqlalchemy.create_engine(f"sqlite:///{database}")
-    with engine.begin() as connection:
-        connection.execute(orgs_table.insert(), rows)
-    engine.dispose()
+def load_directory(data: Path, rows: list[dict]) -> None:
+    """Writes the units straight into routing's directory table, and into intake's copy of it, as an import
+    and its `directory.unit.added` events would leave them."""
+    known = [
+        {"org_id": r["id"], "parent_org_id": r["parent_id"], "kind": r["kind"], "as_of": datetime.now(UTC)}
+        for r in rows
+    ]
+    for database, table, values in (("routing", orgs_table, rows), ("intake", directory_units, known)):
+        engine = sqlalchemy.create_engine(f"sqlite:///{data / database}.db")
+        with engine.begin() as connection:
+            connection.execute(table.insert(), values)
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +96,7 @@ def server(tmp_path_factory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("sarabun-8000")
     with running(data):
         pass
-    load_directory(data / "routing.db", generated_directory(UNITS))
+    load_directory(data, generated_directory(UNITS))
     with running(data) as base:
         yield base
 
