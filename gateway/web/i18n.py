@@ -855,6 +855,16 @@ EVENT = {
     "request.denied": ("ปฏิเสธคำขอ", "Request denied"),
     "auth.external-sign-in-refused": ("ปฏิเสธการเข้าสู่ระบบผ่านบัญชีหน่วยงาน", "Agency sign-in refused"),
     "auth.account-requested": ("ขอเปิดบัญชีผู้ใช้ รอผู้ดูแลอนุมัติ", "Account requested, awaiting approval"),
+    "auth.sign-in-failed": ("เข้าสู่ระบบไม่สำเร็จ", "Sign-in failed"),
+    "delivery.reported-invalid": ("แจ้งว่าส่งผิดหน่วยงาน", "Reported as misdelivered"),
+    "register.number-set": ("กำหนดเลขทะเบียนถัดไป", "Next register number set"),
+    "user.created": ("เพิ่มผู้ใช้", "User added"),
+    "user.changed": ("แก้ไขผู้ใช้", "User changed"),
+    "user.sign-in-link-issued": ("ออกลิงก์เข้าสู่ระบบครั้งเดียว", "One-time sign-in link issued"),
+    "user.signed-in-by-link": ("เข้าสู่ระบบด้วยลิงก์ครั้งเดียว", "Signed in with a one-time link"),
+    "directory.unit.added": ("เพิ่มหน่วยงานในทะเบียนหน่วยงาน", "Unit added to the directory"),
+    "directory.unit.changed": ("แก้ไขข้อมูลหน่วยงาน", "Unit changed"),
+    "directory.unit.retired": ("ยุบหรือเลิกใช้หน่วยงาน", "Unit retired"),
 }
 ROLE = {
     "clerk": ("เจ้าหน้าที่สารบรรณ", "Registry clerk"),
