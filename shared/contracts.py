@@ -348,6 +348,82 @@ class DirectoryUnitRetired(DirectoryUnitEvent):
     TYPE: ClassVar[str] = "directory.unit.retired.v1"
 
 
+# ── Drafting and signing (ร่าง → เสนอ → ลงนาม → ส่ง) ─────────────────────────────────────────────────────────
+
+
+class DraftStep(Event):
+    """A step on a draft's way to its signer: who (the envelope's actor), when, on which version. Drafts take
+    no number; `org_id` is the unit that owns the draft."""
+
+    draft_id: uuid.UUID
+    org_id: uuid.UUID
+    version: int
+    occurred_at: datetime
+    reason: str | None = None  # why it was returned (คืนแก้ไข)
+
+
+class DraftCreated(DraftStep):
+    TYPE: ClassVar[str] = "draft.created.v1"
+
+
+class DraftEdited(DraftStep):
+    """A new version; the earlier ones are kept."""
+
+    TYPE: ClassVar[str] = "draft.edited.v1"
+
+
+class DraftProposed(DraftStep):
+    """เสนอ: the author sends it up the line, to the first reviewer (or the signer when there is none)."""
+
+    TYPE: ClassVar[str] = "draft.proposed.v1"
+
+
+class DraftEndorsed(DraftStep):
+    TYPE: ClassVar[str] = "draft.endorsed.v1"
+
+
+class DraftReturned(DraftStep):
+    """Sent back to the author with a reason, by a reviewer or the signer."""
+
+    TYPE: ClassVar[str] = "draft.returned.v1"
+
+
+class DraftRecalled(DraftStep):
+    """The author took it back before the next person acted."""
+
+    TYPE: ClassVar[str] = "draft.recalled.v1"
+
+
+class DraftSigned(Event):
+    """ลงนาม: the letter took its number and date in the send register and its PDF was signed (PAdES).
+    `signer` signed; `on_behalf_of` is set when they signed under a delegation (ปฏิบัติราชการแทน: `delegated`,
+    รักษาราชการแทน: `acting`)."""
+
+    TYPE: ClassVar[str] = "draft.signed.v1"
+    draft_id: uuid.UUID
+    org_id: uuid.UUID
+    version: int
+    letter_id: uuid.UUID
+    doc_no: str
+    signer: str
+    on_behalf_of: str | None = None
+    delegation_kind: Literal["delegated", "acting"] | None = None
+    signed_at: datetime
+    pdf_attachment_id: uuid.UUID
+    pdf_sha256: str
+
+
+class SignatureInvalid(Event):
+    """A signed PDF of a sent letter failed verification when it was delivered; recipients are warned."""
+
+    TYPE: ClassVar[str] = "letter.signature-invalid.v1"
+    letter_id: uuid.UUID
+    attachment_id: uuid.UUID
+    sender_org_id: uuid.UUID
+    problem: str
+    checked_at: datetime
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -377,6 +453,14 @@ EVENTS: dict[str, type[Event]] = {
         DirectoryUnitAdded,
         DirectoryUnitChanged,
         DirectoryUnitRetired,
+        DraftCreated,
+        DraftEdited,
+        DraftProposed,
+        DraftEndorsed,
+        DraftReturned,
+        DraftRecalled,
+        DraftSigned,
+        SignatureInvalid,
     )
 }
 

@@ -865,6 +865,14 @@ EVENT = {
     "directory.unit.added": ("เพิ่มหน่วยงานในทะเบียนหน่วยงาน", "Unit added to the directory"),
     "directory.unit.changed": ("แก้ไขข้อมูลหน่วยงาน", "Unit changed"),
     "directory.unit.retired": ("ยุบหรือเลิกใช้หน่วยงาน", "Unit retired"),
+    "draft.created": ("ร่างหนังสือ", "Draft created"),
+    "draft.edited": ("แก้ไขร่าง (ฉบับใหม่)", "Draft edited (new version)"),
+    "draft.proposed": ("เสนอร่าง", "Draft proposed"),
+    "draft.endorsed": ("ผ่านความเห็นชอบ", "Draft endorsed"),
+    "draft.returned": ("คืนร่างให้แก้ไข", "Draft returned"),
+    "draft.recalled": ("ดึงร่างกลับ", "Draft recalled"),
+    "draft.signed": ("ลงนาม", "Signed"),
+    "letter.signature-invalid": ("ลายมือชื่ออิเล็กทรอนิกส์ไม่ถูกต้อง", "Signature failed verification"),
 }
 ROLE = {
     "clerk": ("เจ้าหน้าที่สารบรรณ", "Registry clerk"),

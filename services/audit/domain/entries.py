@@ -27,12 +27,15 @@ from shared.contracts import (
     DirectoryUnitChanged,
     DirectoryUnitEvent,
     DirectoryUnitRetired,
+    DraftSigned,
+    DraftStep,
     Envelope,
     ExternalSignInRefused,
     LetterCancelled,
     LetterSent,
     RegisterNumberSet,
     RequestDenied,
+    SignatureInvalid,
     SignedInByLink,
     SignInFailed,
     SignInLinkIssued,
@@ -103,6 +106,10 @@ def leaf_for(envelope: Envelope) -> Leaf:
         return _person(envelope, event)
     if isinstance(event, DirectoryUnitEvent):
         return _directory_change(envelope, event)
+    if isinstance(event, DraftStep):
+        return _draft_step(envelope, event)
+    if isinstance(event, DraftSigned | SignatureInvalid):
+        return _signature(envelope, event)
     return _unknown(envelope)  # a contract added to shared/ before this mapping learnt it
 
 
@@ -354,6 +361,33 @@ def _directory_change(envelope: Envelope, event: DirectoryUnitEvent) -> Leaf:
     if isinstance(event, DirectoryUnitRetired) and event.unit.valid_to:
         facts["valid_to"] = event.unit.valid_to.isoformat()
     return _letterless(envelope, event.occurred_at, event.org_id, facts)
+
+
+def _draft_step(envelope: Envelope, event: DraftStep) -> Leaf:
+    """Who moved which draft, on which version. A return's reason is free text and stays out of the leaf."""
+    facts = {"draft_id": str(event.draft_id), "org_id": str(event.org_id), "version": event.version}
+    return _letterless(envelope, event.occurred_at, event.org_id, facts)
+
+
+def _signature(envelope: Envelope, event: DraftSigned | SignatureInvalid) -> Leaf:
+    """A signing (the letter's number, who signed, for whom, the signed PDF's hash) or a signature that failed
+    verification on delivery; both belong to the letter's history on the sender's side."""
+    if isinstance(event, DraftSigned):
+        org_id, occurred_at = event.org_id, event.signed_at
+        facts = event.model_dump(mode="json", exclude={"signed_at"})
+    else:
+        org_id, occurred_at = event.sender_org_id, event.checked_at
+        facts = event.model_dump(mode="json", exclude={"checked_at"})
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=occurred_at,
+        letter_id=event.letter_id,
+        delivery_id=None,
+        org_id=org_id,
+        entry=_entry(envelope, occurred_at, facts),
+        parties=(Party(org_id, SENDER),),
+    )
 
 
 def _letterless(envelope: Envelope, occurred_at: datetime, org_id, facts: dict) -> Leaf:
