@@ -234,6 +234,15 @@ class DirectoryReadModel:
         rows = (await self.session.execute(select(chain))).mappings()
         return {row["org_id"]: KnownUnit(**row) for row in rows}
 
+    async def units_below(self, org_id: uuid.UUID) -> list[uuid.UUID]:
+        """Every unit under this one, at any depth (retired ones too), in one recursive query; a cycle ends the
+        walk as in `units_and_parents`."""
+        chain = select(directory_units.c.org_id).where(directory_units.c.parent_org_id == org_id)
+        chain = chain.cte("below", recursive=True)
+        deeper = select(directory_units.c.org_id).join(chain, directory_units.c.parent_org_id == chain.c.org_id)
+        chain = chain.union(deeper)
+        return [row for row in (await self.session.execute(select(chain.c.org_id))).scalars() if row != org_id]
+
     async def count_known(self, ids) -> int:
         query = select(func.count()).select_from(directory_units).where(directory_units.c.org_id.in_(set(ids)))
         return (await self.session.execute(query)).scalar_one()
