@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 
@@ -114,7 +115,7 @@ def _refused(refused: LetterRefused) -> Problem:
 def _letter_of(fields: dict) -> NewLetter:
     """The letter a version's fields describe (they were checked when written)."""
     letter = new_letter(SendLetterRequest.model_validate({k: v for k, v in fields.items() if k in LETTER_FIELDS}))
-    return NewLetter(**{**letter.__dict__, "recipient_org_ids": unique_recipients(letter.recipient_org_ids)})
+    return replace(letter, recipient_org_ids=unique_recipients(letter.recipient_org_ids))
 
 
 def _fields(request: DraftRequest) -> dict:
@@ -144,10 +145,19 @@ def _check_line(line: Line) -> None:
         raise _refused(refused) from None
 
 
-async def _record(session, draft: dict, kind: str, event: type[DraftStep] | None, who: Principal, at, **extra):
+async def _record(
+    session,
+    draft: dict,
+    kind: str,
+    event: type[DraftStep] | None,
+    who: Principal,
+    at,
+    *,
+    version: int | None = None,
+    reason: str | None = None,
+) -> None:
     """A step in the history and, for the steps of the line, its event: in the caller's transaction."""
-    version = extra.pop("version", draft["version"])
-    reason = extra.get("reason")
+    version = version or draft["version"]
     await DraftRepository(session).add_step(draft["id"], kind, who.user, version, at, reason)
     if event is not None:
         step = event(draft_id=draft["id"], org_id=draft["org_id"], version=version, occurred_at=at, reason=reason)
@@ -349,13 +359,11 @@ async def record_signed(db: Database, draft_id: uuid.UUID, request: SignedReques
 async def _add_signed_letter(session, draft: dict, request: SignedRequest, who: Principal) -> None:
     letter = _letter_of(draft["fields"])
     signer = draft["signer"]
-    letter = NewLetter(
-        **{
-            **letter.__dict__,
-            "attachment_ids": (request.attachment_id, *letter.attachment_ids),  # the signed PDF first
-            "signer_name": letter.signer_name or signer.get("display_name", ""),
-            "signer_position": letter.signer_position or signer.get("position", ""),
-        }
+    letter = replace(
+        letter,
+        attachment_ids=(request.attachment_id, *letter.attachment_ids),  # the signed PDF first
+        signer_name=letter.signer_name or signer.get("display_name", ""),
+        signer_position=letter.signer_position or signer.get("position", ""),
     )
     numbered = Numbered(
         draft["register_org_id"], draft["register"], draft["register_year"], draft["register_no"], draft["doc_no"]

@@ -7,6 +7,7 @@ import uuid
 import httpx
 import pytest
 
+from services.intake import drafts_api
 from services.intake.bootstrap import build
 from services.intake.tests.directory import announcement, hear
 from services.intake.tests.test_drafts import (
@@ -160,3 +161,18 @@ async def test_two_endorsements_at_once_one_wins(intake):
     assert sorted(a.status_code for a in answers) == [200, 409]
     history = ok(await officer("GET", draft))["history"]
     assert [h["type"] for h in history] == ["created", "proposed", "endorsed"]
+
+
+async def test_every_draft_route_answers_only_the_gateway(tmp_path):
+    runtime = build(Settings(demo=True, data_dir=tmp_path), MemoryBus())
+    await runtime.start()
+    try:
+        transport = httpx.ASGITransport(app=runtime.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            for route in drafts_api.router.routes:
+                path = route.path.format(draft_id=uuid.uuid4(), version=1)
+                for method in route.methods:
+                    answer = await client.request(method, path, params={"box": "mine"}, json={})
+                    assert problem(answer, 401)["detail"] == "ต้องเรียกผ่านเกตเวย์ (service token required)"
+    finally:
+        await runtime.stop()
