@@ -32,6 +32,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
 from services.storage.domain.stamp import FONT_FAMILY, FONT_FILE
+from services.storage.domain.tounicode import glyphs_without_text, map_to_nothing
 from shared import thai
 
 BOLD_FONT_FILE: Path = FONT_FILE.with_name("Sarabun-Bold.ttf")
@@ -134,7 +135,7 @@ class _Cursor:
 def render_letter(letter: Letter, garuda: Path | None = None) -> bytes:
     """The letter in its official layout, with an empty signature field `signer` above the typed name."""
     pdf, box = _draw(letter, garuda)
-    return _with_signature_field(bytes(pdf.output()), box)
+    return _with_signature_field(bytes(pdf.output()), box, glyphs_without_text(pdf))
 
 
 def _draw(letter: Letter, garuda: Path | None) -> tuple[FPDF, SignatureBox]:
@@ -379,9 +380,11 @@ def _pt(mm: float) -> float:
     return round(mm * 72 / 25.4, 2)
 
 
-def _with_signature_field(pdf: bytes, box: SignatureBox) -> bytes:
-    """Adds the empty signature field `signer` as an incremental update of the rendered document."""
+def _with_signature_field(pdf: bytes, box: SignatureBox, unmapped: dict[str, list[int]]) -> bytes:
+    """Adds the empty signature field `signer` as an incremental update of the rendered document, with the text
+    map made whole (tounicode.py)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    map_to_nothing(writer, unmapped)
     append_signature_field(
         writer,
         SigFieldSpec(SIGNATURE_FIELD, on_page=box.page, box=box.rect, readable_field_name="ลงนาม"),
@@ -399,6 +402,7 @@ _FOLLOWING = set("ะาำๅๆฯ")
 _LEADING = set("เแโใไ")
 _ENDS_SYLLABLE = set("ะำ์ๆฯ")
 _LOOK_BACK = 8  # letters: how far back a syllable end is worth a shorter line
+FILL_BELOW = 2 / 3  # a line shorter than this share of its width takes the first syllables of the next run
 
 
 def wrap(text: str, width: float, measure: Callable[[str], float], first_width: float | None = None) -> list[str]:
@@ -415,11 +419,13 @@ def wrap(text: str, width: float, measure: Callable[[str], float], first_width: 
             line = candidate
             continue
         if line:
-            # Thai fills the rest of the line with the run's first syllables; another script moves the word.
-            prefix = f"{line} "
-            head, rest = _split(word, room(), lambda part, prefix=prefix: measure(prefix + part))
-            lines.append(prefix + head if head and _is_thai(word) else line)
-            word = rest if head and _is_thai(word) else word
+            # A Thai run goes whole to the next line when this one is full enough; otherwise its first syllables
+            # fill this one, rather than leave a gap a third of the line wide. Other scripts move the word.
+            head, rest = "", word
+            if _is_thai(word) and measure(line) < FILL_BELOW * room():
+                head, rest = _split(word, room(), lambda part, prefix=f"{line} ": measure(prefix + part))
+            lines.append(f"{line} {head}" if head else line)
+            word = rest
         while measure(word) > room():
             head, rest = _split(word, room(), measure)
             if not head:  # not one syllable fits a whole line: cut after the first letter and its marks

@@ -38,6 +38,7 @@ from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.stamp.text import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -205,6 +206,9 @@ _EXPIRY = {
     AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED,
     AdESFailure.NOT_YET_VALID,
 }
+# A signing certificate must allow signing (digitalSignature) or commitment (nonRepudiation): agencies' CAs set
+# either or both. pyHanko's default asks for nonRepudiation alone.
+_KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
 SIGNATURE_MARKER = b"/ByteRange"  # in every signature dictionary, which is never compressed
 MAX_FIELD = 200
 
@@ -258,7 +262,7 @@ def _check(signature, name: str, roots: list, at: datetime | None) -> SignatureC
             moment=at,
             best_signature_time=at,
         )
-        status = validate_pdf_signature(signature, signer_validation_context=context)
+        status = validate_pdf_signature(signature, signer_validation_context=context, key_usage_settings=_KEY_USAGE)
     except Exception as exc:  # noqa: BLE001 - pyHanko reports a malformed signature through many exception types
         log.info("signature %r cannot be validated: %s", name, exc)
         return SignatureCheck(name, signer, False, False, None, BROKEN)

@@ -32,6 +32,7 @@ from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.errors import PyPdfError
 
+from services.storage.domain.tounicode import glyphs_without_text, map_to_nothing
 from shared import thai
 
 log = logging.getLogger("sarabun.storage.stamp")
@@ -153,7 +154,8 @@ def _stamp_in_field(original: bytes, first: _FirstPage, stamp: ReceiptStamp) -> 
     form = appearance.get_object()
     # Only the stamp's part of the overlay, turned as the page is turned: the appearance then fills the field.
     form["/BBox"] = generic.ArrayObject(generic.FloatObject(v) for v in bbox)
-    form["/Matrix"] = generic.ArrayObject(generic.FloatObject(v) for v in first.to_page.ctm)
+    # Rounded: a quarter turn computes cos 90° as 6e-17, which a PDF number cannot be written as.
+    form["/Matrix"] = generic.ArrayObject(generic.FloatObject(round(v, 4) + 0.0) for v in first.to_page.ctm)
     field = next(ref for found, _, ref in enumerate_sig_fields(writer) if found == name).get_object()
     field["/AP"] = generic.DictionaryObject({generic.NameObject("/N"): appearance})
     field["/Ff"] = generic.NumberObject(READ_ONLY)
@@ -239,4 +241,12 @@ def render_overlay(width: float, height: float, stamp: ReceiptStamp) -> bytes:
         pdf.set_xy(x + padding, y + padding + i * line_height)
         # The unit's name heads the stamp, centred; the register entries read from the left.
         pdf.cell(w=box_width - 2 * padding, h=line_height, text=line, align="C" if i == 0 and named else "L")
-    return bytes(pdf.output())
+    overlay = bytes(pdf.output())
+    unmapped = glyphs_without_text(pdf)
+    if not unmapped:
+        return overlay
+    writer = IncrementalPdfFileWriter(io.BytesIO(overlay))
+    map_to_nothing(writer, unmapped)  # "สำนักงาน" must copy out as it reads (tounicode.py)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
