@@ -141,7 +141,7 @@ _CENTRED = SimpleBoxLayoutRule(
 
 def sign_pdf(pdf: bytes, key: SigningKey, appearance: Appearance, timestamper: TimeStamper | None = None) -> bytes:
     """`pdf` signed in its field `signer` (PAdES; B-T with a timestamper), as an incremental update: the bytes
-    before the signature stay as they were."""
+    before the signature stay as they were. Like verify_pdf, from a worker thread inside an event loop."""
     signer = signers.SimpleSigner(
         signing_cert=_asn1(key.certificate),
         signing_key=_asn1_key(key.private_key),
@@ -227,7 +227,8 @@ class SignatureCheck:
 
 def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate], at: datetime | None = None) -> list[SignatureCheck]:
     """Every signature of `pdf`, checked against `trust_roots` at `at` (now by default). A file that cannot
-    be read as a signed PDF gives one finding, `broken`, with no field."""
+    be read as a signed PDF gives one finding, `broken`, with no field. pyHanko runs its own event loop: call
+    this from a worker thread where one is running already."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         signatures = reader.embedded_signatures
@@ -263,6 +264,8 @@ def _check(signature, name: str, roots: list, at: datetime | None) -> SignatureC
             best_signature_time=at,
         )
         status = validate_pdf_signature(signature, signer_validation_context=context, key_usage_settings=_KEY_USAGE)
+    except RuntimeError:
+        raise  # called inside a running event loop: a mistake of the caller's, not a finding about the file
     except Exception as exc:  # noqa: BLE001 - pyHanko reports a malformed signature through many exception types
         log.info("signature %r cannot be validated: %s", name, exc)
         return SignatureCheck(name, signer, False, False, None, BROKEN)
@@ -342,7 +345,7 @@ def issue_demo_key(
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name(
         [
-            x509.NameAttribute(NameOID.COMMON_NAME, (display_name or username)[:64]),
+            x509.NameAttribute(NameOID.COMMON_NAME, _fit(display_name or username, 64)),
             x509.NameAttribute(NameOID.USER_ID, username),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sarabun demo"),
         ]
@@ -361,6 +364,11 @@ def issue_demo_key(
         .sign(ca_key, hashes.SHA256())
     )
     return SigningKey(key, certificate, (ca_certificate,))
+
+
+def _fit(text: str, limit: int) -> str:
+    """At most `limit` bytes of UTF-8, as X.509 counts a name's length (a Thai letter takes three)."""
+    return text.encode()[:limit].decode(errors="ignore")
 
 
 def _key_usage(signing: bool) -> x509.KeyUsage:
