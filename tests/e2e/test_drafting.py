@@ -77,6 +77,8 @@ async def up_to_signature(api, h: dict, orgs: dict) -> dict:
     draft_id = draft["id"]
     proposed = await step(api, h["cgd.officer"], draft_id, "propose")
     assert (proposed["status"], proposed["current"]) == ("in_review", "cgd.head")
+    to_review = await ok(await api.get("/api/v1/drafts?box=to_review", headers=h["cgd.head"]))
+    assert [item["id"] for item in to_review["items"]] == [draft_id]
     endorsed = await step(api, h["cgd.head"], draft_id, "endorse")
     assert endorsed["current"] == "cgd.director"
     returned = await step(api, h["cgd.director"], draft_id, "return", reason="โปรดระบุกำหนดส่งข้อมูลให้ชัดเจน")
@@ -100,10 +102,15 @@ async def test_a_draft_goes_up_the_line_is_signed_by_a_delegate_dispatched_and_v
     await ok(await api.post("/api/v1/delegations", headers=h["cgd.dg"], json=delegation()), 201)
     draft_id = (await up_to_signature(api, h, orgs))["id"]
 
-    # ที่รอลงนาม: the director-general's, and his deputy's through the delegation.
+    # ที่รอลงนาม: the director-general's, and his deputy's through the delegation; the deputy reads what he is
+    # to sign, in the official layout, before he signs it.
     for signer in ("cgd.dg", "cgd.deputy"):
         box = await ok(await api.get("/api/v1/drafts?box=to_sign", headers=h[signer]))
         assert draft_id in [item["id"] for item in box["items"]], signer
+    assert (await ok(await api.get(f"/api/v1/drafts/{draft_id}", headers=h["cgd.deputy"])))["version"] == 2
+    before = await api.get(f"/api/v1/drafts/{draft_id}/pdf", headers=h["cgd.deputy"])
+    assert before.status_code == 200 and "ภายในวันที่" in text_of(before.content)
+    assert (await api.get(f"/api/v1/drafts/{draft_id}/versions/1", headers=h["cgd.deputy"])).status_code == 200
 
     signed = await step(api, h["cgd.deputy"], draft_id, "sign")
     assert signed["status"] == "signed"
@@ -154,10 +161,12 @@ async def test_a_draft_goes_up_the_line_is_signed_by_a_delegate_dispatched_and_v
     # An earlier version is still there, as it was, without the number.
     first = await api.get(f"/api/v1/drafts/{draft_id}/pdf?version=1", headers=h["cgd.officer"])
     assert first.status_code == 200, first.text
-    assert "ภายในวันที่ 30 กันยายน" not in text_of(first.content)
+    assert "ภายในวันที่" not in text_of(first.content)
     assert doc_no not in text_of(first.content)
 
     # The registry sends it: from here on it is a sent letter like any other.
+    to_dispatch = await ok(await api.get("/api/v1/drafts?box=to_dispatch", headers=h["cgd.clerk"]))
+    assert draft_id in [item["id"] for item in to_dispatch["items"]]
     sent = await step(api, h["cgd.clerk"], draft_id, "dispatch")
     assert (sent["doc_no"], sent["status"]) == (doc_no, "sent")
     assert [d["status"] for d in sent["deliveries"]] == ["pending"]
@@ -325,3 +334,16 @@ async def test_signing_interrupted_midway_stays_signing_and_signing_again_comple
     assert [check.ok for check in await pyhanko_check(pdf)] == [True]
     sent = await step(api, h["cgd.clerk"], draft_id, "dispatch")
     assert sent["doc_no"] == midway["doc_no"]
+
+
+async def test_the_live_preview_lays_out_what_is_typed_with_the_signers_name(api):
+    officer = await login(api, "cgd.officer")
+    typed = {"type": "external", "subject": "ทดลองดูตัวอย่าง", "body": "ข้อความที่กำลังพิมพ์", "signer": "cgd.dg",
+             "reviewers": ["cgd.head"], "recipient_org_ids": []}  # fmt: skip
+    response = await api.post("/api/v1/drafts/preview", headers=officer, json=typed)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    text = text_of(response.content)
+    for part in ("ทดลองดูตัวอย่าง", "ข้อความที่กำลังพิมพ์", "นายประเสริฐ การคลัง", "อธิบดีกรมบัญชีกลาง"):
+        assert part in text
+    assert (await api.get("/api/v1/drafts?box=mine", headers=officer)).json()["items"] == []  # nothing stored
