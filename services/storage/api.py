@@ -47,6 +47,7 @@ class RenderFields(BaseModel):
     closing: Annotated[Text, Field(max_length=200)] = ""
     signer_name: Annotated[Text, Field(max_length=300)] = ""
     signer_position: Annotated[Text, Field(max_length=300)] = ""
+    org_name: Annotated[Text, Field(max_length=300)] = ""  # a draft keeps its unit's name with its fields
     owning_unit: Annotated[Text, Field(max_length=300)] = ""
     contact: Contact = Contact()
     urgency: Urgency = "normal"
@@ -77,7 +78,7 @@ class RenderRequest(BaseModel):
         fields = self.fields
         return layout.Letter(
             letter_type=fields.type,
-            org_name=self.org_name,
+            org_name=self.org_name or fields.org_name,
             subject=fields.subject,
             body=fields.body,
             salutation=fields.salutation,
@@ -100,7 +101,7 @@ class RenderRequest(BaseModel):
         )
 
 
-class SignRequest(BaseModel):
+class SignedPdfRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     render: RenderRequest
@@ -197,7 +198,7 @@ async def render(body: RenderRequest, request: Request, who: CurrentPrincipal):
 
 
 @router.post("/drafts/{draft_id}/signed-pdf")
-async def signed_pdf(draft_id: uuid.UUID, body: SignRequest, request: Request, who: CurrentPrincipal):
+async def signed_pdf(draft_id: uuid.UUID, body: SignedPdfRequest, request: Request, who: CurrentPrincipal):
     """Signs the draft's letter with the caller's key and keeps it as an attachment of `owner_org_id`."""
     letter = body.render.letter()
     appearance = Appearance(

@@ -8,7 +8,7 @@ import asyncio
 import io
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
@@ -36,6 +36,7 @@ from shared.bus.memory import MemoryBus
 from shared.contracts import SignatureInvalid
 from shared.db import Database
 from shared.objectstore.folder import FolderStore
+from shared.schemas import DraftRequest
 from shared.settings import Settings
 
 PRODUCTION = {"jwt_secret": "j" * 40, "service_secret": "s" * 40}
@@ -100,6 +101,33 @@ async def test_render_answers_the_layout_as_a_pdf_and_keeps_nothing(start, tmp_p
     assert "บันทึกข้อความ" in text and "ด่วน" in text and "ที่ ......" in text
     assert await storage.count(tables.attachments) == 0
     assert not [path for path in (tmp_path / "objects").rglob("*") if path.is_file()]
+
+
+async def test_a_drafts_fields_as_intake_keeps_them_render_as_they_are(start):
+    # What the gateway has from intake for a version: the draft request's fields, the unit's name among them.
+    draft = DraftRequest(
+        type="internal",
+        subject="ขอความเห็นชอบโครงการ",
+        body="เพื่อโปรดพิจารณาให้ความเห็นชอบ",
+        recipient_org_ids=[ORG_B],
+        deliver_by=datetime(2026, 11, 30, 3, 0, tzinfo=UTC),
+        urgency="very_urgent",
+        references=[{"doc_no": "กค 0402/7"}],
+        contact={"phone": "0 2127 7000"},
+        signer={"username": "cgd.director", "display_name": "นางสาวมาลี ใจงาม", "position": "ผู้อำนวยการกอง"},
+        org_name="กองงบประมาณ กรมบัญชีกลาง",
+    )
+    fields = draft.model_dump(mode="json", exclude={"reviewers", "signer"})
+    body = {"fields": fields, "signature": {"name": "นางสาวมาลี ใจงาม", "position": "ผู้อำนวยการกอง"}}
+
+    storage = await start()
+    response = await storage.client.post("/render", json=body, headers=storage.headers(ORG_A))
+
+    assert response.status_code == 200, response.text
+    text = _text(response.content)
+    for part in ("บันทึกข้อความ", "กองงบประมาณ กรมบัญชีกลาง", "ด่วนมาก", "ด่วนภายใน 30 พฤศจิกายน 2569 เวลา 10.00 น."):
+        assert part in text
+    assert "(นางสาวมาลี ใจงาม)" in text and "ผู้อำนวยการกอง" in text
 
 
 @pytest.mark.parametrize(
