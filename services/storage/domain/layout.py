@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -60,6 +60,8 @@ TEXT_SIZE = 15.0
 LINE = TEXT_SIZE * 1.45 * 25.4 / 72  # Thai needs room above and below the line for stacked marks
 MEMO_TITLE_SIZE = 26.0
 URGENCY_SIZE = 24.0
+DEADLINE_SIZE = 13.0
+URGENCY_WIDTH = 55.0  # millimetres: from the margin to short of the garuda's place, which starts 6 cm in
 SECRECY_SIZE = 20.0
 RED = (200, 0, 0)
 BLACK = (0, 0, 0)
@@ -123,13 +125,6 @@ class SignatureBox:
 
     page: int
     rect: tuple[float, float, float, float]
-
-
-@dataclass
-class _Cursor:
-    y: float
-    page_count: int = 1
-    signature: SignatureBox | None = field(default=None)
 
 
 def render_letter(letter: Letter, garuda: Path | None = None) -> bytes:
@@ -280,12 +275,13 @@ def _external_head(page: _Page, letter: Letter, garuda: Path | None) -> None:
 
 def _memo_head(page: _Page, letter: Letter, garuda: Path | None) -> None:
     pdf = page.pdf
-    _urgency(page, letter, PAGE_WIDTH - RIGHT - 60.0, "R", width=60.0)
+    _urgency(page, letter, PAGE_WIDTH - RIGHT - URGENCY_WIDTH, "R")
+    below_urgency = page.y
     if garuda is not None:
         pdf.image(str(garuda), x=LEFT, y=GARUDA_TOP, h=GARUDA_HEIGHT["memo"])
     page.y = GARUDA_TOP + GARUDA_HEIGHT["memo"] - LINE * MEMO_TITLE_SIZE / TEXT_SIZE
     page.write("บันทึกข้อความ", LEFT, TEXT_WIDTH, align="C", size=MEMO_TITLE_SIZE, style="B")
-    page.y = max(page.y, GARUDA_TOP + GARUDA_HEIGHT["memo"]) + 2.0
+    page.y = max(page.y, below_urgency, GARUDA_TOP + GARUDA_HEIGHT["memo"]) + 2.0
     unit = " ".join(part for part in (letter.org_name, f"โทร. {letter.phone}" if letter.phone else "") if part)
     page.labelled("ส่วนราชการ", unit)
     page.write("ที่", LEFT, 8.0, style="B", advance=False)
@@ -297,16 +293,18 @@ def _memo_head(page: _Page, letter: Letter, garuda: Path | None) -> None:
     page.labelled(letter.salutation or "เรียน", letter.to_text)
 
 
-def _urgency(page: _Page, letter: Letter, x: float, align: str, width: float = 60.0) -> None:
+def _urgency(page: _Page, letter: Letter, x: float, align: str) -> None:
+    """ชั้นความเร็ว in red, large, in a column of its own at the top that the garuda's place never reaches."""
     mark = URGENCY_TH.get(letter.urgency)
     if not mark:
         return
     page.y = GARUDA_TOP
-    page.write(mark, x, width, align=align, size=URGENCY_SIZE, style="B", colour=RED)
+    page.write(mark, x, URGENCY_WIDTH, align=align, size=URGENCY_SIZE, style="B", colour=RED)
     if letter.deliver_by is not None:
         local = letter.deliver_by.astimezone(thai.BANGKOK)
         due = f"ด่วนภายใน {thai.date_th(letter.deliver_by)} เวลา {local:%H.%M} น."
-        page.write(due, x, width, align=align, size=TEXT_SIZE - 2, colour=RED)
+        for line in wrap(due, URGENCY_WIDTH, page.measure(DEADLINE_SIZE)):
+            page.write(line, x, URGENCY_WIDTH, align=align, size=DEADLINE_SIZE, colour=RED)
 
 
 def _references_and_enclosures(page: _Page, letter: Letter) -> None:
