@@ -47,6 +47,7 @@ class RenderFields(BaseModel):
     closing: Annotated[Text, Field(max_length=200)] = ""
     signer_name: Annotated[Text, Field(max_length=300)] = ""
     signer_position: Annotated[Text, Field(max_length=300)] = ""
+    org_name: Annotated[Text, Field(max_length=300)] = ""  # a draft keeps its unit's name with its fields
     owning_unit: Annotated[Text, Field(max_length=300)] = ""
     contact: Contact = Contact()
     urgency: Urgency = "normal"
@@ -77,7 +78,7 @@ class RenderRequest(BaseModel):
         fields = self.fields
         return layout.Letter(
             letter_type=fields.type,
-            org_name=self.org_name,
+            org_name=self.org_name or fields.org_name,
             subject=fields.subject,
             body=fields.body,
             salutation=fields.salutation,
@@ -100,7 +101,7 @@ class RenderRequest(BaseModel):
         )
 
 
-class SignRequest(BaseModel):
+class SignedPdfRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     render: RenderRequest
@@ -192,11 +193,12 @@ async def stamped(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipa
 async def render(body: RenderRequest, request: Request, who: CurrentPrincipal):
     """The letter in its official layout as a PDF, not stored (a draft's preview)."""
     pdf = await service.render(request.app.state.signing, body.letter())
-    return Response(pdf, media_type=PDF, headers={"Cache-Control": "no-store", **DOWNLOAD_HEADERS})
+    # Shown in the drafting page's preview, so not sandboxed as downloads are; never cached, drafts change.
+    return Response(pdf, media_type=PDF, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 @router.post("/drafts/{draft_id}/signed-pdf")
-async def signed_pdf(draft_id: uuid.UUID, body: SignRequest, request: Request, who: CurrentPrincipal):
+async def signed_pdf(draft_id: uuid.UUID, body: SignedPdfRequest, request: Request, who: CurrentPrincipal):
     """Signs the draft's letter with the caller's key and keeps it as an attachment of `owner_org_id`."""
     letter = body.render.letter()
     appearance = Appearance(

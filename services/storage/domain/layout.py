@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -60,6 +60,8 @@ TEXT_SIZE = 15.0
 LINE = TEXT_SIZE * 1.45 * 25.4 / 72  # Thai needs room above and below the line for stacked marks
 MEMO_TITLE_SIZE = 26.0
 URGENCY_SIZE = 24.0
+DEADLINE_SIZE = 13.0
+URGENCY_WIDTH = 55.0  # millimetres: from the margin to short of the garuda's place, which starts 6 cm in
 SECRECY_SIZE = 20.0
 RED = (200, 0, 0)
 BLACK = (0, 0, 0)
@@ -123,13 +125,6 @@ class SignatureBox:
 
     page: int
     rect: tuple[float, float, float, float]
-
-
-@dataclass
-class _Cursor:
-    y: float
-    page_count: int = 1
-    signature: SignatureBox | None = field(default=None)
 
 
 def render_letter(letter: Letter, garuda: Path | None = None) -> bytes:
@@ -202,9 +197,15 @@ class _Page:
         self.y = GARUDA_TOP
 
     def measure(self, size: float = TEXT_SIZE, style: str = "") -> Callable[[str], float]:
+        """The width of a text in millimetres, from the font's advance widths without shaping: for Thai they
+        are the shaped widths (marks take no room), kerning only ever narrows Latin text, and shaping every
+        candidate line (a millisecond each) would make a long letter take half a minute."""
+        self.pdf.set_font(FONT_FAMILY, style, size)
+        advances = self.pdf.current_font.cw
+        scale = size / 1000 / self.pdf.k
+
         def width(text: str) -> float:
-            self.pdf.set_font(FONT_FAMILY, style, size)
-            return self.pdf.get_string_width(text)
+            return sum(advances[ord(ch)] for ch in text) * scale
 
         return width
 
@@ -274,12 +275,13 @@ def _external_head(page: _Page, letter: Letter, garuda: Path | None) -> None:
 
 def _memo_head(page: _Page, letter: Letter, garuda: Path | None) -> None:
     pdf = page.pdf
-    _urgency(page, letter, PAGE_WIDTH - RIGHT - 60.0, "R", width=60.0)
+    _urgency(page, letter, PAGE_WIDTH - RIGHT - URGENCY_WIDTH, "R")
+    below_urgency = page.y
     if garuda is not None:
         pdf.image(str(garuda), x=LEFT, y=GARUDA_TOP, h=GARUDA_HEIGHT["memo"])
     page.y = GARUDA_TOP + GARUDA_HEIGHT["memo"] - LINE * MEMO_TITLE_SIZE / TEXT_SIZE
     page.write("บันทึกข้อความ", LEFT, TEXT_WIDTH, align="C", size=MEMO_TITLE_SIZE, style="B")
-    page.y = max(page.y, GARUDA_TOP + GARUDA_HEIGHT["memo"]) + 2.0
+    page.y = max(page.y, below_urgency, GARUDA_TOP + GARUDA_HEIGHT["memo"]) + 2.0
     unit = " ".join(part for part in (letter.org_name, f"โทร. {letter.phone}" if letter.phone else "") if part)
     page.labelled("ส่วนราชการ", unit)
     page.write("ที่", LEFT, 8.0, style="B", advance=False)
@@ -291,16 +293,18 @@ def _memo_head(page: _Page, letter: Letter, garuda: Path | None) -> None:
     page.labelled(letter.salutation or "เรียน", letter.to_text)
 
 
-def _urgency(page: _Page, letter: Letter, x: float, align: str, width: float = 60.0) -> None:
+def _urgency(page: _Page, letter: Letter, x: float, align: str) -> None:
+    """ชั้นความเร็ว in red, large, in a column of its own at the top that the garuda's place never reaches."""
     mark = URGENCY_TH.get(letter.urgency)
     if not mark:
         return
     page.y = GARUDA_TOP
-    page.write(mark, x, width, align=align, size=URGENCY_SIZE, style="B", colour=RED)
+    page.write(mark, x, URGENCY_WIDTH, align=align, size=URGENCY_SIZE, style="B", colour=RED)
     if letter.deliver_by is not None:
         local = letter.deliver_by.astimezone(thai.BANGKOK)
         due = f"ด่วนภายใน {thai.date_th(letter.deliver_by)} เวลา {local:%H.%M} น."
-        page.write(due, x, width, align=align, size=TEXT_SIZE - 2, colour=RED)
+        for line in wrap(due, URGENCY_WIDTH, page.measure(DEADLINE_SIZE)):
+            page.write(line, x, URGENCY_WIDTH, align=align, size=DEADLINE_SIZE, colour=RED)
 
 
 def _references_and_enclosures(page: _Page, letter: Letter) -> None:
@@ -423,14 +427,16 @@ def wrap(text: str, width: float, measure: Callable[[str], float], first_width: 
             # fill this one, rather than leave a gap a third of the line wide. Other scripts move the word.
             head, rest = "", word
             if _is_thai(word) and measure(line) < FILL_BELOW * room():
-                head, rest = _split(word, room(), lambda part, prefix=f"{line} ": measure(prefix + part))
+                head, rest = _split(word, room() - measure(f"{line} "), measure)
             lines.append(f"{line} {head}" if head else line)
             word = rest
-        while measure(word) > room():
+        while word:
             head, rest = _split(word, room(), measure)
+            if not rest:
+                break  # the rest of the run fits on a line
             if not head:  # not one syllable fits a whole line: cut after the first letter and its marks
-                head, rest = _split(word, float("inf"), lambda part: 0.0 if len(part) <= 1 else float("inf"))
-                head, rest = (head, rest) if head else (word, "")
+                cut = next((i for i in range(1, len(word)) if _may_break_before(word, i)), len(word))
+                head, rest = word[:cut], word[cut:]
             lines.append(head)
             word = rest
         line = word
@@ -445,13 +451,19 @@ def _is_thai(word: str) -> bool:
 
 def _split(word: str, width: float, measure: Callable[[str], float]) -> tuple[str, str]:
     """The longest head of `word` that fits in `width`, cut where a break is allowed (preferring a syllable's
-    end), and the rest. The head is empty when not even one syllable fits."""
-    fits = 0
-    for i in range(1, len(word)):
-        if _may_break_before(word, i):
-            if measure(word[:i]) > width:
-                break
-            fits = i
+    end), and the rest: (word, "") when all of it fits, ("", word) when not even one syllable does. Measures
+    only as far as a line reaches, so a run of any length costs no more than a line's worth."""
+    fits, reached = 0, 0.0
+    for i in range(1, len(word) + 1):
+        if i < len(word) and not _may_break_before(word, i):
+            continue
+        # Widths add up letter by letter (no kerning in the measure), so only the new part is measured.
+        reached += measure(word[fits:i]) if fits else measure(word[:i])
+        if reached > width:
+            break
+        if i == len(word):
+            return word, ""
+        fits = i
     if fits == 0:
         return "", word
     for i in range(fits, max(fits - _LOOK_BACK, 0), -1):

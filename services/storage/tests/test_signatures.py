@@ -8,7 +8,7 @@ import asyncio
 import io
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
@@ -36,6 +36,7 @@ from shared.bus.memory import MemoryBus
 from shared.contracts import SignatureInvalid
 from shared.db import Database
 from shared.objectstore.folder import FolderStore
+from shared.schemas import DraftRequest
 from shared.settings import Settings
 
 PRODUCTION = {"jwt_secret": "j" * 40, "service_secret": "s" * 40}
@@ -100,6 +101,33 @@ async def test_render_answers_the_layout_as_a_pdf_and_keeps_nothing(start, tmp_p
     assert "บันทึกข้อความ" in text and "ด่วน" in text and "ที่ ......" in text
     assert await storage.count(tables.attachments) == 0
     assert not [path for path in (tmp_path / "objects").rglob("*") if path.is_file()]
+
+
+async def test_a_drafts_fields_as_intake_keeps_them_render_as_they_are(start):
+    # What the gateway has from intake for a version: the draft request's fields, the unit's name among them.
+    draft = DraftRequest(
+        type="internal",
+        subject="ขอความเห็นชอบโครงการ",
+        body="เพื่อโปรดพิจารณาให้ความเห็นชอบ",
+        recipient_org_ids=[ORG_B],
+        deliver_by=datetime(2026, 11, 30, 3, 0, tzinfo=UTC),
+        urgency="very_urgent",
+        references=[{"doc_no": "กค 0402/7"}],
+        contact={"phone": "0 2127 7000"},
+        signer={"username": "cgd.director", "display_name": "นางสาวมาลี ใจงาม", "position": "ผู้อำนวยการกอง"},
+        org_name="กองงบประมาณ กรมบัญชีกลาง",
+    )
+    fields = draft.model_dump(mode="json", exclude={"reviewers", "signer"})
+    body = {"fields": fields, "signature": {"name": "นางสาวมาลี ใจงาม", "position": "ผู้อำนวยการกอง"}}
+
+    storage = await start()
+    response = await storage.client.post("/render", json=body, headers=storage.headers(ORG_A))
+
+    assert response.status_code == 200, response.text
+    text = " ".join(_text(response.content).split())
+    for part in ("บันทึกข้อความ", "กองงบประมาณ กรมบัญชีกลาง", "ด่วนมาก", "ด่วนภายใน 30 พฤศจิกายน 2569 เวลา 10.00 น."):
+        assert part in text
+    assert "(นางสาวมาลี ใจงาม)" in text and "ผู้อำนวยการกอง" in text
 
 
 @pytest.mark.parametrize(
@@ -279,7 +307,8 @@ async def test_a_signature_that_fails_is_flagged_once_with_its_problem(storage):
     tampered_id = await _upload(storage, flip_signed_byte(await asyncio.to_thread(signed_letter)), "tampered.pdf")
     stranger = await asyncio.to_thread(sign_pdf, render_letter(letter()), other_ca().signer, appearance())
     stranger_id = await _upload(storage, stranger, "stranger.pdf")
-    sent, sent_letter = letter_sent([tampered_id, stranger_id], [ORG_B, ORG_C])
+    broken_id = await _upload(storage, b"%PDF-1.7\n/ByteRange [0 1 2 3]\n" + bytes(500) + b"\n%%EOF", "x.pdf")
+    sent, sent_letter = letter_sent([tampered_id, stranger_id, broken_id], [ORG_B, ORG_C])
     consume = storage.runtime.consumers[LETTER_SENT_QUEUE]
 
     await consume([sent])
@@ -289,8 +318,8 @@ async def test_a_signature_that_fails_is_flagged_once_with_its_problem(storage):
     events = await _invalid_events(storage)
     problems = {event["data"]["attachment_id"]: event["data"]["problem"] for event in events}
     # The test's demo CA is not this service's: the stranger and the tampered file are both untrusted at best.
-    assert problems == {tampered_id: "modified", stranger_id: "untrusted"}
-    assert len(events) == 2
+    assert problems == {tampered_id: "modified", stranger_id: "untrusted", broken_id: "broken"}
+    assert len(events) == 3
     for event in events:
         assert event["data"]["letter_id"] == str(sent_letter["letter_id"])
         assert event["data"]["sender_org_id"] == str(ORG_A)
@@ -299,7 +328,11 @@ async def test_a_signature_that_fails_is_flagged_once_with_its_problem(storage):
     assert [(s["attachment_id"], s["valid"], s["trusted"], s["problem"]) for s in shown] == [
         (tampered_id, False, False, "modified"),
         (stranger_id, True, False, "untrusted"),
+        (broken_id, False, False, "broken"),
     ]
+    # Whatever its PDFs hold, the letter reached its recipients: they may read every file.
+    for attachment_id in (tampered_id, stranger_id, broken_id):
+        assert (await content(storage, attachment_id, org=ORG_C)).status_code == 200
 
 
 async def test_the_stamped_copy_of_a_signed_letter_keeps_its_signature_valid(start):
