@@ -201,23 +201,15 @@ async def sign(
     draft = await read_draft(request, services, who, draft_id)
     signer = draft["signer"]
     delegation = await delegations.authority(who, signer["username"], body.delegation_id)
-    if delegation is None:
-        signing = {}
-        block = {"name": signer["display_name"], "position": signer.get("position") or ""}
-    else:
+    signing = {}
+    if delegation is not None:
         signing = {
             "on_behalf_of": signer["username"],
             "delegation_kind": delegation["kind"],
             "delegation_id": str(delegation["id"]),
         }
-        me = await _account(db, who.user)
-        block = {
-            "name": me["display_name"],
-            "position": me["position"] or "",
-            "on_behalf_text": on_behalf_text(delegation["kind"], signer.get("position")),
-        }
     draft = await services.json("intake", "POST", f"/drafts/{draft_id}/sign", who, json=signing)
-    render = _render_request(draft, draft["fields"], block, numbered=True)
+    render = _render_request(draft, draft["fields"], await _signature_block(db, draft), numbered=True)
     signed = await services.json(
         "storage",
         "POST",
@@ -291,6 +283,21 @@ async def draft_pdf(
     numbered = version is None or version == draft["version"]
     render = _render_request(draft, fields, block, numbered=numbered)
     return await _rendered(services, who, render, f"draft-{draft_id}-v{version or draft['version']}")
+
+
+async def _signature_block(db: Database, draft: dict) -> dict:
+    """What is printed under the signature, from how intake recorded the signing (so that signing again after
+    an interruption prints what the first attempt meant): the signer's name and position, or the delegate's
+    with "ปฏิบัติราชการแทน <the signer's position>"."""
+    signer = draft["signer"]
+    if not draft.get("on_behalf_of"):
+        return {"name": signer["display_name"], "position": signer.get("position") or ""}
+    delegate = await _account(db, draft["signed_by"]) or {}
+    return {
+        "name": delegate.get("display_name") or draft["signed_by"],
+        "position": delegate.get("position") or "",
+        "on_behalf_text": on_behalf_text(draft["delegation_kind"], signer.get("position")),
+    }
 
 
 def _render_request(draft: dict, fields: dict, signature: dict, numbered: bool) -> dict:
