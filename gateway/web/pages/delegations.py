@@ -11,7 +11,7 @@ from gateway.web import dates, draft_forms, forms, i18n
 from gateway.web.client import Api, ApiError
 from gateway.web.directory import resolve
 from gateway.web.pages.common import directory, is_admin, whoami
-from gateway.web.pages.drafts import in_force, people
+from gateway.web.pages.drafts import in_force, line_people
 from gateway.web.render import WebRoute, api, check_csrf, lang_of, render
 from shared import thai
 
@@ -48,7 +48,7 @@ async def add(request: Request) -> Response:
     values = {name: str(form.get(name, "") or "") for name in ("from_person", "to_person", "unit_text", "kind")}
     values |= {name: str(form.get(name, "") or "") for name in DATE_FIELDS}
     values["org_id"] = next((str(v) for v in form.getlist("org_id") if v), "")
-    body, errors = await _request(client, values, lang)
+    body, errors = await _request(request, client, values, lang)
     if errors:
         return await _page(request, client, me, values, errors, status=422)
     try:
@@ -60,10 +60,10 @@ async def add(request: Request) -> Response:
     return RedirectResponse("/delegations?notice=added", status_code=303)
 
 
-async def _request(client: Api, values: dict, lang: str) -> tuple[dict, dict[str, str]]:
+async def _request(request: Request, client: Api, values: dict, lang: str) -> tuple[dict, dict[str, str]]:
     """The API's delegation from the form, or what is wrong with the form."""
     errors: dict[str, str] = {}
-    everyone = await people(client)
+    everyone = await line_people(request)
     usernames = {}
     for name in ("from_person", "to_person"):
         username, problem = draft_forms.username_of(values[name], everyone)
@@ -126,7 +126,7 @@ async def _page(
             raise
         found = []
     items = found.get("items", []) if isinstance(found, dict) else found
-    everyone = await people(client)
+    everyone = await line_people(request)
     orgs = await directory(client)
     by_key = {org["key"]: org for org in orgs}
     chosen = [org for org in orgs if org["id"] == values["org_id"]]

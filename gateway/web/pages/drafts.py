@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.web import dates, draft_forms, forms, i18n
 from gateway.web.client import Api, ApiError
+from gateway.web.people import of_my_agency as line_people
 from gateway.web.pages.common import attachment_meta, directory, is_clerk, whoami
 from gateway.web.pages.compose import ACCEPT, _chosen, _typed, _upload_fallback
 from gateway.web.render import WebRoute, api, check_csrf, lang_of, render
@@ -181,7 +182,7 @@ async def _save(request: Request, draft_id: uuid.UUID | None) -> Response:
     try:
         await _upload_fallback(client, form, values)
         errors, candidates = await _typed(client, values, lang)
-        reviewers, signer, line_errors = draft_forms.line_of(values, await people(client))
+        reviewers, signer, line_errors = draft_forms.line_of(values, await line_people(request))
         errors |= line_errors
         if errors:
             return await _form(request, client, me, values, errors, draft, status=422, candidates=candidates)
@@ -225,7 +226,7 @@ async def _form(
         me=me,
         draft=draft,
         author=author,
-        people=await people(client),
+        people=await line_people(request),
         person_text=draft_forms.person_text,
         reviewer_boxes=reviewers[: draft_forms.MAX_REVIEWERS],
         groups=groups,
@@ -243,17 +244,6 @@ async def _form(
     )
 
 
-async def people(client: Api) -> list[dict]:
-    """Whom a draft can be proposed to and signed by: [{username, display_name, position}]. Without the list
-    (the API refusing it) people are typed by username and the API checks them."""
-    try:
-        found = await client.get("/people")
-    except ApiError:
-        return []
-    items = found.get("items", []) if isinstance(found, dict) else found
-    return [p for p in items if isinstance(p, dict) and p.get("username")]
-
-
 @router.post("/drafts/preview")
 async def preview(request: Request) -> Response:
     """The official layout of what is typed now, as a PDF shown in the form's preview frame; a part the API
@@ -261,11 +251,12 @@ async def preview(request: Request) -> Response:
     form = await check_csrf(request)
     values = draft_forms.values_from(form)
     client = api(request)
-    reviewers, signer, _ = draft_forms.line_of(values, await people(client))
+    # Only the signer's name and position show in the layout, and the API looks them up from the username.
+    signer, _ = draft_forms.username_of(values["signer"], [])
     errors = forms.date_errors(values, lang_of(request))
     if errors:
         return _framed_problem(request, errors, 422)
-    body = draft_forms.draft_request(values, reviewers, signer)
+    body = draft_forms.draft_request(values, [], signer)
     try:
         answer = await client.request("POST", "/drafts/preview", json=body)
     except ApiError as error:
@@ -379,6 +370,8 @@ async def my_delegations(client: Api, me: dict) -> list[dict]:
 
 
 def in_force(delegation: dict) -> bool:
+    if "in_force" in delegation:  # as the API counts it today
+        return bool(delegation["in_force"])
     today = thai.today()
     start, end = dates.bangkok_day(delegation.get("valid_from")), dates.bangkok_day(delegation.get("valid_to"))
     if delegation.get("revoked_at"):
