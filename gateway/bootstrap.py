@@ -13,10 +13,22 @@ from fastapi import APIRouter
 from gateway import denials, web
 from gateway.adapters import tables
 from gateway.adapters.repository import UserRepository
-from gateway.api import admin_directory, admin_users, attachments, audit, auth, directory, letters, registers
+from gateway.api import (
+    admin_directory,
+    admin_users,
+    attachments,
+    audit,
+    auth,
+    delegations,
+    directory,
+    drafts,
+    letters,
+    registers,
+)
 from gateway.auth import hash_password
 from gateway.clients import SERVICES, Services
 from gateway.people.accounts import Accounts
+from gateway.people.delegations import Delegations
 from gateway.people.service import People
 from shared.bus import Bus
 from shared.db import Database
@@ -46,8 +58,10 @@ def build(
     app.state.settings = settings
     app.state.accounts = Accounts(db, services)
     app.state.people = People(db, on_change=app.state.accounts.forget)
+    app.state.delegations = Delegations(db)
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, directory, attachments, letters, registers, audit, admin_directory, admin_users):
+    routers = (auth, directory, attachments, letters, drafts, delegations, registers, audit)
+    for module in (*routers, admin_directory, admin_users):
         api.include_router(module.router)
     app.include_router(api)
     denials.install(app)
@@ -92,6 +106,8 @@ async def seed_users(db: Database, password: str) -> None:
                     "org_id": org_id(user.org_key),
                     "roles": list(user.roles),
                     "clearance": user.clearance,
+                    "position": user.position,
+                    "email": user.email,
                     "password_hash": password_hash,
                     "active": True,
                 }

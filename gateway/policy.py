@@ -33,6 +33,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     "register.set_next": frozenset({"admin"}),
     "user.manage": frozenset({"admin"}),  # people: create, change, disable, import, one-time sign-in links
     "password.change": frozenset({"clerk", "staff", "executive", "auditor", "admin"}),  # one's own
+    # Drafting (ร่าง → เสนอ → ลงนาม → ส่ง). Who acts on which draft is the line's business: intake answers 404 to
+    # someone not on it and outside its unit, 409 out of turn; signing authority is checked per draft.
+    "draft.write": frozenset({"staff", "clerk"}),  # draft, propose (เสนอ), recall (ดึงกลับ)
+    "draft.read": frozenset({"staff", "clerk", "executive"}),  # a draft, its versions and PDF; the boxes
+    "draft.review": frozenset({"staff", "clerk", "executive"}),  # endorse, return, edit on one's turn
+    "draft.sign": frozenset({"executive", "staff", "clerk"}),  # ลงนาม: the signer or a delegate
+    "draft.dispatch": frozenset({"clerk"}),  # the registry sends a signed letter
+    "delegation.manage": frozenset({"admin", "executive"}),  # ปฏิบัติราชการแทน / รักษาราชการแทน
+    "delegation.read": frozenset({"clerk", "staff", "executive", "admin"}),  # one's own, or all for an admin
+    "letter.signatures": frozenset({"clerk"}),  # whether a letter's signatures verify
 }
 
 # Actions that change who may do what, or where numbering continues: they need a sign-in within FRESH, so a

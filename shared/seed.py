@@ -36,6 +36,8 @@ class DemoUser:
     org_key: str
     roles: tuple[str, ...]
     clearance: str
+    position: str | None = None  # ตำแหน่ง, printed under a signature
+    email: str | None = None
 
 
 DEMO_USERS = (
@@ -47,4 +49,52 @@ DEMO_USERS = (
     DemoUser("excise.clerk", "เจ้าหน้าที่สารบรรณ กรมสรรพสามิต", "excise", ("clerk",), "normal"),
     DemoUser("auditor", "ผู้ตรวจสอบ", "mof", ("auditor",), "normal"),
     DemoUser("admin", "ผู้ดูแลระบบ", "mof", ("admin",), "normal"),
+    # The proposal line of a division of กรมบัญชีกลาง: an officer drafts, the section head and the division
+    # director review, the director-general signs, or the deputy for him under a delegation. Their letters are
+    # dispatched by the department's registry (cgd.clerk).
+    DemoUser(
+        "cgd.officer",
+        "นางสาวสมใจ รักงาน",
+        "cgd.budget",
+        ("staff",),
+        "confidential",
+        "นักวิชาการเงินและบัญชีชำนาญการ",
+        "cgd.officer@sarabun.example",
+    ),
+    DemoUser(
+        "cgd.head",
+        "นายสมศักดิ์ ตั้งใจ",
+        "cgd.budget",
+        ("executive",),
+        "secret",
+        "หัวหน้ากลุ่มงาน",
+        "cgd.head@sarabun.example",
+    ),
+    DemoUser(
+        "cgd.director",
+        "นางวันดี มีสุข",
+        "cgd.budget",
+        ("executive",),
+        "secret",
+        "ผู้อำนวยการกองงบประมาณ",
+        "cgd.director@sarabun.example",
+    ),
+    DemoUser(
+        "cgd.dg",
+        "นายประเสริฐ การคลัง",
+        "cgd",
+        ("executive",),
+        "secret",
+        "อธิบดีกรมบัญชีกลาง",
+        "cgd.dg@sarabun.example",
+    ),
+    DemoUser(
+        "cgd.deputy",
+        "นางสาวรัตนา ยุติธรรม",
+        "cgd",
+        ("executive",),
+        "secret",
+        "รองอธิบดีกรมบัญชีกลาง",
+        "cgd.deputy@sarabun.example",
+    ),
 )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import String, cast, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.adapters.tables import login_failures, sign_in_links, users
+from gateway.adapters.tables import delegations, login_failures, sign_in_links, users
 from shared.db import insert_ignore
 
 
@@ -132,3 +132,48 @@ class LoginFailures:
 
     async def clear(self, username: str) -> None:
         await self.session.execute(delete(login_failures).where(login_failures.c.username == username))
+
+
+class DelegationRepository:
+    """Delegations of signing authority; never deleted (a revoked one is marked)."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, row: dict) -> None:
+        await self.session.execute(insert(delegations).values(**row))
+
+    async def get(self, delegation_id: uuid.UUID, lock: bool = False) -> dict | None:
+        query = select(delegations).where(delegations.c.id == delegation_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def listed(self, username: str | None) -> list[dict]:
+        """Those given by or to `username` (every one when None), the latest first."""
+        query = select(delegations).order_by(delegations.c.created_at.desc(), delegations.c.id)
+        if username is not None:
+            query = query.where(or_(delegations.c.from_username == username, delegations.c.to_username == username))
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def in_force_to(self, username: str, day: date) -> list[dict]:
+        """Those `username` holds on `day` (a Bangkok date), not revoked, the latest first."""
+        query = (
+            select(delegations)
+            .where(
+                delegations.c.to_username == username,
+                delegations.c.revoked_at.is_(None),
+                delegations.c.valid_from <= day,
+                delegations.c.valid_to >= day,
+            )
+            .order_by(delegations.c.created_at.desc(), delegations.c.id)
+        )
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def revoke(self, delegation_id: uuid.UUID, by: str, moment: datetime) -> None:
+        await self.session.execute(
+            update(delegations)
+            .where(delegations.c.id == delegation_id, delegations.c.revoked_at.is_(None))
+            .values(revoked_by=by, revoked_at=moment)
+        )

@@ -1,6 +1,6 @@
 """The gateway's own tables: people and their credentials."""
 
-from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, Text, Uuid
+from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text, Uuid
 
 from shared.db import UTCDateTime
 from shared.outbox import outbox_table
@@ -44,6 +44,28 @@ login_failures = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("username", String(100), nullable=False, index=True),
     Column("failed_at", UTCDateTime(), nullable=False),
+)
+
+# Delegations of signing authority (การมอบอำนาจ): `from_username` lets `to_username` sign for him, for the
+# letters of one unit, between two Bangkok dates (both included). `kind` is what the signature block prints:
+# delegated → ปฏิบัติราชการแทน (a standing delegation), acting → รักษาราชการแทน (while the holder is away).
+# Never deleted: a revoked one keeps its row, so a letter signed under it can still be explained.
+delegations = Table(
+    "delegations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("from_username", String(100), nullable=False),
+    Column("to_username", String(100), nullable=False),
+    Column("org_id", Uuid, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_by", String(100), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Index("ix_delegations_to_username", "to_username"),
+    Index("ix_delegations_from_username", "from_username"),
 )
 
 # The gateway's own events (failed sign-ins, refused actions) leave through the same outbox as every service's.

@@ -87,7 +87,13 @@ async def attachment_content(services: Services, who: Principal, attachment_id: 
     """The attachment's bytes as storage streams them; the web pages' download uses this too, so both make the
     same checks and send the same headers."""
     policy.require(who, "attachment.read")
-    return await _streamed(services, who, f"/objects/{attachment_id}/content")
+    return await object_content(services, who, attachment_id)
+
+
+async def object_content(services: Services, who: Principal, object_id: uuid.UUID) -> StreamingResponse:
+    """A stored object's bytes for a caller whose action was allowed already (a signed letter's PDF, read by
+    those on its draft's line); storage still checks that the caller's unit may read it."""
+    return await _streamed(services, who, f"/objects/{object_id}/content")
 
 
 async def stamped_content(services: Services, who: Principal, delivery_id: uuid.UUID) -> StreamingResponse:

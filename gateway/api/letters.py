@@ -38,18 +38,23 @@ async def send_letter(
     idempotency_key: Annotated[str | None, Header(pattern=IDEMPOTENCY_KEY)] = None,
 ):
     policy.require(who, "letter.send")
-    body = await _resolve_recipients(services, who, body)
+    body = await resolve_recipients(services, who, body)
     if body.attachment_ids:
         await services.call(
             "storage", "POST", "/objects/check", who, json={"ids": [str(i) for i in body.attachment_ids]}
         )
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
     letter = await services.json("intake", "POST", "/letters", who, json=body.model_dump(mode="json"), headers=headers)
-    # Just accepted: routing has not confirmed any delivery yet, so every recipient is pending.
+    return accepted(letter)
+
+
+def accepted(letter: dict) -> dict:
+    """The answer to a letter just sent (POST /letters, or a signed draft dispatched): routing has not confirmed
+    any delivery yet, so every recipient is pending."""
     return with_thai_dates({**letter, "deliveries": [_delivery(d, None) for d in letter["deliveries"]]})
 
 
-async def _resolve_recipients(services: Services, who: Principal, body: SendLetterRequest) -> SendLetterRequest:
+async def resolve_recipients(services: Services, who: Principal, body: SendLetterRequest) -> SendLetterRequest:
     """Groups expand to their members (never the sender's own unit) and copies (สำเนาส่ง) are delivered too.
     Intake checks them against its own copy of the directory (every unit in force, an internal memo within
     the sender's ministry), so sending costs no call to routing unless groups are chosen."""
@@ -178,6 +183,30 @@ async def cancel(letter_id: uuid.UUID, body: ReasonRequest, who: CurrentUser, se
     await services.call("routing", "POST", f"/letters/{letter_id}/recall", who, json={"recipient_org_ids": None})
     letter = await services.json("intake", "POST", f"/letters/{letter_id}/cancel", who, json=body.model_dump())
     return with_thai_dates((await _with_deliveries(services, who, [letter]))[0])
+
+
+@router.get("/letters/{letter_id}/signatures", responses=problem_responses(401, 403, 404, 422, *UPSTREAM))
+async def signatures(letter_id: uuid.UUID, who: CurrentUser, services: ServicesDep):
+    """The electronic signatures on the letter's PDFs, as storage verified them: whether each is intact
+    (`valid`) and whether its signer's certificate chains to a configured trust root (`trusted`); `problem`
+    says what failed. For the sender and the recipients."""
+    policy.require(who, "letter.signatures")
+    await services.call("intake", "GET", f"/letters/{letter_id}", who)  # 404 unless the caller may see it
+    found = await services.json("storage", "GET", f"/letters/{letter_id}/signatures", who)
+    return with_thai_dates(
+        [
+            {
+                "signer": s["signer"],
+                "valid": s["valid"],
+                "trusted": s["trusted"],
+                "signed_at": s["signed_at"],
+                "attachment_id": s["attachment_id"],
+                "field": s.get("field"),
+                "problem": s.get("problem"),
+            }
+            for s in found
+        ]
+    )
 
 
 @router.get("/letters/{letter_id}/pending", responses=problem_responses(401, 403, 404, 422, *UPSTREAM))
