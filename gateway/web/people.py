@@ -24,9 +24,7 @@ async def of_my_agency(request: Request) -> list[dict]:
     who = _signed_in(request)
     units = await _agency_units(request, who)
     async with request.app.state.db.read() as session:
-        rows = await UserRepository(session).search(
-            q=None, org_id=None, role=None, active=True, after=None, limit=MOST
-        )
+        rows = await UserRepository(session).search(q=None, org_id=None, role=None, active=True, after=None, limit=MOST)
     people = [
         {
             "username": row["username"],

@@ -14,11 +14,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from gateway.api.drafts import draft_pdf
 from gateway.web import dates, draft_forms, forms, i18n
 from gateway.web.client import Api, ApiError
-from gateway.web.people import of_my_agency as line_people
 from gateway.web.pages.common import attachment_meta, directory, is_clerk, whoami
 from gateway.web.pages.compose import ACCEPT, _chosen, _typed, _upload_fallback
+from gateway.web.pages.files import _streamed
+from gateway.web.people import of_my_agency as line_people
 from gateway.web.render import WebRoute, api, check_csrf, lang_of, render
 from shared import thai
 
@@ -57,6 +59,7 @@ async def boxes(request: Request) -> Response:
     return render(
         request,
         "drafts.html",
+        who=await _names(request, items),
         me=me,
         boxes=shown,
         box=chosen,
@@ -82,6 +85,13 @@ async def _box(client: Api, box: str) -> list[dict]:
         if error.status in (403, 404):  # a box this role has no part in is empty, not an error page
             return []
         raise
+
+
+async def _names(request: Request, items: list[dict]) -> dict[str, str]:
+    named = {p["username"]: p["display_name"] for p in await line_people(request)}
+    for item in items:
+        named |= names_on_the_line(item)
+    return named
 
 
 def subject_of(item: dict) -> str:
@@ -114,6 +124,7 @@ async def sign_many(request: Request) -> Response:
     return render(
         request,
         "drafts.html",
+        who=await _names(request, items),
         status=409 if signed else 422,
         me=me,
         boxes=shown,
@@ -299,7 +310,7 @@ async def draft_page(request: Request, draft_id: uuid.UUID) -> Response:
         version=version,
         fields=fields,
         names={org["id"]: org["name"] for org in orgs},
-        who=names_on_the_line(draft),
+        who={p["username"]: p["display_name"] for p in await line_people(request)} | names_on_the_line(draft),
         can=allowed_now(draft, me),
         signing=signing_choices(draft, me, delegations),
         attachments=[{"id": str(i), "meta": meta.get(str(i))} for i in fields.get("attachment_ids") or []],
@@ -316,7 +327,7 @@ def _version_asked(request: Request, draft: dict) -> int:
 
 def names_on_the_line(draft: dict) -> dict[str, str]:
     """{username: "name (position)"} for everyone the draft's history may name."""
-    named = {draft["author"]: draft.get("author_name") or draft["author"]}
+    named = {draft["author"]: draft["author_name"]} if draft.get("author_name") else {}
     for person in [*(draft.get("reviewers") or []), draft.get("signer") or {}]:
         if person.get("username"):
             named[person["username"]] = person.get("display_name") or person["username"]
@@ -407,16 +418,20 @@ async def act(request: Request, draft_id: uuid.UUID, action: Action) -> Response
 
 @router.get("/drafts/{draft_id}/pdf")
 async def pdf(request: Request, draft_id: uuid.UUID) -> Response:
-    """The draft in its official layout (an earlier version with `version`), or the signed PDF once signed;
-    shown in the draft page's frame, or downloaded with `download=1`."""
-    version = request.query_params.get("version", "")
-    params = {"version": version} if version.isdigit() else {}
+    """The draft in its official layout (an earlier version with `version`), or the signed PDF once signed,
+    by the API's own code (same checks; the signed PDF streamed from storage); shown in the draft page's
+    frame, or downloaded with `download=1`."""
+    asked = request.query_params.get("version", "")
+    version = int(asked) if asked.isdigit() and 0 < int(asked) < 100_000 else None
     try:
-        answer = await api(request).request("GET", f"/drafts/{draft_id}/pdf", params=params)
+        answer = await _streamed(request, lambda services, who: draft_pdf(request, services, who, draft_id, version))
     except ApiError as error:
         return _framed_problem(request, {"_form": forms.readable(error.detail, lang_of(request))}, error.status)
-    name = f"draft-{draft_id}" + (f"-v{version}" if params else "") + ".pdf"
-    return _pdf(answer.content, name, download=request.query_params.get("download") == "1")
+    answer.headers.update(FRAMED)
+    if request.query_params.get("download") == "1":
+        name = f"draft-{draft_id}" + (f"-v{version}" if version else "") + ".pdf"
+        answer.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return answer
 
 
 def notice(request: Request) -> str | None:
