@@ -1,6 +1,6 @@
 """The people a proposal line or a delegation may name, for the forms' suggestions "name (username)": active
 people of the signed-in person's own agency (the department, or the OPS, above his unit, and every unit under
-it) who draft, review or sign. Only name, position and whether they sign (executives) leave the server.
+it) who draft, review or sign. Only name, position, unit and whether they sign (executives) leave the server.
 
 The people are the gateway's own records, read here as the API reads them (the way the download pages use the
 API's own download code); what the forms send is checked again by the API (gateway/api/drafts.py)."""
@@ -20,9 +20,10 @@ MOST = 5000  # an agency's people; far above any department's executives and off
 
 
 async def of_my_agency(request: Request) -> list[dict]:
-    """[{username, display_name, position, signs}] by name."""
+    """[{username, display_name, position, signs, org_key, org_name}], those who sign first, by name."""
     who = _signed_in(request)
-    units = await _agency_units(request, who)
+    orgs = {str(org["id"]): org for org in await request.app.state.services.json("routing", "GET", "/orgs", who)}
+    units = _agency_units(orgs, who)
     async with request.app.state.db.read() as session:
         rows = await UserRepository(session).search(q=None, org_id=None, role=None, active=True, after=None, limit=MOST)
     people = [
@@ -31,6 +32,8 @@ async def of_my_agency(request: Request) -> list[dict]:
             "display_name": row["display_name"] or row["username"],
             "position": row.get("position") or "",
             "signs": SIGNING_ROLE in (row.get("roles") or []),
+            "org_key": (orgs.get(str(row.get("org_id"))) or {}).get("key") or "",
+            "org_name": (orgs.get(str(row.get("org_id"))) or {}).get("name") or "",
         }
         for row in rows
         if set(row.get("roles") or []) & set(LINE_ROLES) and (units is None or str(row.get("org_id")) in units)
@@ -38,13 +41,11 @@ async def of_my_agency(request: Request) -> list[dict]:
     return sorted(people, key=lambda p: (not p["signs"], p["display_name"]))
 
 
-async def _agency_units(request: Request, who: Principal) -> set[str] | None:
+def _agency_units(by_id: dict[str, dict], who: Principal) -> set[str] | None:
     """The ids of the units of the person's agency; None (everyone) for an administrator, who records
     delegations for any agency."""
     if "admin" in who.roles:
         return None
-    orgs = await request.app.state.services.json("routing", "GET", "/orgs", who)
-    by_id = {str(org["id"]): org for org in orgs}
     top = by_id.get(str(who.org_id))
     seen: set[str] = set()
     while top and top.get("kind") not in AGENCY_KINDS and top.get("parent_id") and str(top["id"]) not in seen:
@@ -53,7 +54,7 @@ async def _agency_units(request: Request, who: Principal) -> set[str] | None:
     if top is None:
         return set()
     children: dict[str, list[str]] = {}
-    for org in orgs:
+    for org in by_id.values():
         if org.get("parent_id"):
             children.setdefault(str(org["parent_id"]), []).append(str(org["id"]))
     units, stack = set(), [str(top["id"])]

@@ -53,7 +53,7 @@ async def boxes(request: Request) -> Response:
     found = {box: await _box(client, box) for box in shown}
     chosen = request.query_params.get("box")
     if chosen not in shown:
-        chosen = next((box for box in shown if box != "mine" and found[box]), "mine")
+        chosen = next((box for box in shown if box != "mine" and found[box]), shown[-1])
     items = found[chosen]
     delegations = await my_delegations(client, me) if chosen == "to_sign" else []
     return render(
@@ -74,8 +74,10 @@ async def boxes(request: Request) -> Response:
 
 
 def _boxes_for(me: dict) -> list[str]:
-    """Whom each box is for: to dispatch is the registry clerk's; the others are anyone's who drafts or acts."""
-    return [box for box in BOXES if box != "to_dispatch" or is_clerk(me)]
+    """Whom each box is for: to dispatch is the registry clerk's, one's own drafts those of who drafts (staff,
+    clerks); reviewing and signing anyone's on a line."""
+    drafts = bool({"staff", "clerk"} & set(me.get("roles", [])))
+    return [box for box in BOXES if (box != "to_dispatch" or is_clerk(me)) and (box != "mine" or drafts)]
 
 
 async def _box(client: Api, box: str) -> list[dict]:
