@@ -116,7 +116,8 @@ async def sign_many(request: Request) -> Response:
             await client.post(f"/drafts/{draft_id}/sign", _sign_body(str(form.get(f"delegation_{draft_id}", ""))))
             signed += 1
         except ApiError as error:
-            failures.append({"id": draft_id, "message": forms.readable(error.detail, lang_of(request))})
+            why = forms.readable(error.detail, lang_of(request))
+            failures.append({"id": draft_id, "message": f"{await _subject(client, draft_id)}: {why}"})
     if not failures:
         return RedirectResponse(f"/drafts?box=to_sign&notice=signed_many&n={signed}", status_code=303)
     me = await whoami(client)
@@ -139,6 +140,13 @@ async def sign_many(request: Request) -> Response:
         failures=failures,
         active="drafts",
     )
+
+
+async def _subject(client: Api, draft_id: str) -> str:
+    try:
+        return subject_of(await client.get(f"/drafts/{draft_id}"))
+    except ApiError:
+        return draft_id
 
 
 def _is_uuid(value: str) -> bool:
