@@ -121,7 +121,11 @@ def _validation_errors(exc: RequestValidationError) -> list[dict]:
         if err.get("type") == "json_invalid":
             errors.append({"field": None, "message": "JSON ไม่ถูกต้อง (malformed JSON body)"})
             continue
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form")]
+        # The first part says where the value was (the body, the query, ...); a field may be called `body` too.
+        loc = list(err.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path", "form"):
+            loc = loc[1:]
+        loc = [str(part) for part in loc]
         errors.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid")})
     return errors
 

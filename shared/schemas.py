@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.contracts import LetterType, Secrecy, Urgency
 from shared.thai import BANGKOK, clean
@@ -97,6 +97,63 @@ class SendLetterRequest(BaseModel):
         if not allowed and self.sub_kind is not None:
             raise ValueError(f"หนังสือประเภท {self.type} ไม่มี sub_kind (this type has no sub-kinds)")
         return self
+
+
+# ── Drafts (ร่างหนังสือ): written in the system, proposed up the line, signed, then dispatched ──────────────────
+
+LINE_MAX = 10  # reviewers on one proposal line (สายเสนอ)
+SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
+class LinePerson(BaseModel):
+    """Someone on a draft's proposal line as the gateway knows them; the signer's name and position are printed
+    under the signature."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: Annotated[Text, Field(min_length=1, max_length=100)]
+    display_name: Annotated[Text, Field(max_length=300)] = ""
+    position: Annotated[Text, Field(max_length=300)] = ""
+
+
+class DraftRequest(SendLetterRequest):
+    """A draft's fields: a letter's, with its body written out, the line that reviews and signs it, and the name
+    of the unit that owns it (for the official layout). Recipients are unit ids: groups are expanded before."""
+
+    body: Annotated[Text, Field(max_length=100_000)]
+    reviewers: Annotated[list[LinePerson], Field(max_length=LINE_MAX)] = []
+    signer: LinePerson
+    org_name: Annotated[Text, Field(max_length=300)] = ""
+
+    @field_validator("body")
+    @classmethod
+    def _body_written(cls, body: str) -> str:
+        if not body:  # after NFC cleaning: spaces and control characters alone are no body
+            raise ValueError("ต้องมีเนื้อความของหนังสือ (body is required)")
+        return body
+
+
+class SignRequest(BaseModel):
+    """ลงนาม. `on_behalf_of` is the draft's signer when someone signs for them under a delegation
+    (ปฏิบัติราชการแทน: delegated, รักษาราชการแทน: acting) that the gateway has checked."""
+
+    model_config = ConfigDict(extra="forbid")
+    on_behalf_of: Annotated[Text, Field(min_length=1, max_length=100)] | None = None
+    delegation_kind: Literal["delegated", "acting"] | None = None
+    delegation_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _kind_with_delegation(self) -> SignRequest:
+        if (self.on_behalf_of is None) != (self.delegation_kind is None):
+            raise ValueError("on_behalf_of และ delegation_kind ต้องระบุคู่กัน (give both or neither)")
+        return self
+
+
+class SignedRequest(BaseModel):
+    """The signed PDF of a draft, as storage stored it."""
+
+    model_config = ConfigDict(extra="forbid")
+    attachment_id: uuid.UUID
+    sha256: Annotated[str, Field(pattern=SHA256_HEX)]
 
 
 REASON_MAX = 1000

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 
 from services.intake import service
-from services.intake.domain.letters import NewLetter
 from shared import thai
 from shared.paging import decode_cursor, encode_cursor
 from shared.principal import CurrentPrincipal, Principal, visible_subject
@@ -20,8 +19,6 @@ from shared.thai import clean
 
 router = APIRouter()
 
-DETAILS = {"sub_kind", "to_text", "closing", "references", "enclosures", "cc_org_ids", "owning_unit", "contact"}
-
 
 def _db(request: Request):
     return request.app.state.db
@@ -30,11 +27,12 @@ def _db(request: Request):
 def _listed(letter: dict, who: Principal) -> dict:
     """In a list, a classified letter shows its level and number; subject and body only to cleared users."""
     if who.cleared_for(letter["secrecy"]):
-        return _view(letter)
-    return {**_view(letter), "subject": visible_subject(who, letter["subject"], letter["secrecy"]), "body": ""}
+        return letter_view(letter)
+    return {**letter_view(letter), "subject": visible_subject(who, letter["subject"], letter["secrecy"]), "body": ""}
 
 
-def _view(letter: dict) -> dict:
+def letter_view(letter: dict) -> dict:
+    """A letter as intake answers it: as sent, and as dispatched after signing."""
     return {
         "id": letter["id"],
         "doc_no": letter["doc_no"],
@@ -72,29 +70,13 @@ async def send_letter(
     who: CurrentPrincipal,
     idempotency_key: Annotated[str | None, Header(pattern=IDEMPOTENCY_KEY)] = None,
 ):
-    letter = NewLetter(
-        letter_type=body.type,
-        subject=body.subject,
-        body=body.body,
-        recipient_org_ids=tuple(body.recipient_org_ids),
-        circular=body.circular,
-        urgency=body.urgency,
-        secrecy=body.secrecy,
-        attachment_ids=tuple(body.attachment_ids),
-        reference_letter_ids=tuple(body.reference_letter_ids),
-        salutation=body.salutation,
-        signer_name=body.signer_name,
-        signer_position=body.signer_position,
-        doc_date=body.doc_date,
-        deliver_by=body.deliver_by,
-        details=body.model_dump(mode="json", include=DETAILS),
-    )
-    return _view(await service.send_letter(_db(request), letter, who, idempotency_key))
+    letter = service.new_letter(body)
+    return letter_view(await service.send_letter(_db(request), letter, who, idempotency_key))
 
 
 @router.get("/letters/{letter_id}")
 async def get_letter(letter_id: uuid.UUID, request: Request, who: CurrentPrincipal):
-    return _view(await service.view_letter(_db(request), letter_id, who))
+    return letter_view(await service.view_letter(_db(request), letter_id, who))
 
 
 @router.get("/letters")
@@ -118,7 +100,7 @@ async def sent_letters(
 
 @router.post("/letters/{letter_id}/cancel")
 async def cancel_letter(letter_id: uuid.UUID, body: ReasonRequest, request: Request, who: CurrentPrincipal):
-    return _view(await service.cancel_letter(_db(request), letter_id, body.reason, who))
+    return letter_view(await service.cancel_letter(_db(request), letter_id, body.reason, who))
 
 
 # ทะเบียนหนังสือส่ง: the send register, read per unit and year; where its numbering continues.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.intake import api, service
+from services.intake import api, drafts_api, service
 from services.intake.adapters import tables
 from services.intake.consumers import consumers
 from shared.bus import Bus
@@ -21,6 +21,7 @@ def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRu
     db = db or Database(settings.database_url_for(NAME), schema=NAME)
     checks = {"directory": sample_directory_known(db)} if settings.demo else {}
     app = service_app(NAME, settings, db, bus, api.router, **checks)
+    app.include_router(drafts_api.router)
     return ServiceRuntime(
         name=NAME,
         app=app,

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.exc import IntegrityError
 
@@ -47,9 +47,35 @@ from shared.registers import (
     move_next_number,
     register_subject,
 )
+from shared.schemas import SendLetterRequest
 from shared.web import correlation_id
 
 SOURCE = "sarabun/intake"
+
+
+# The parts of an external letter kept as given, beside the columns every letter has.
+DETAILS = {"sub_kind", "to_text", "closing", "references", "enclosures", "cc_org_ids", "owning_unit", "contact"}
+
+
+def new_letter(body: SendLetterRequest) -> NewLetter:
+    """The letter a request describes (a letter sent at once, or a draft's fields)."""
+    return NewLetter(
+        letter_type=body.type,
+        subject=body.subject,
+        body=body.body,
+        recipient_org_ids=tuple(body.recipient_org_ids),
+        circular=body.circular,
+        urgency=body.urgency,
+        secrecy=body.secrecy,
+        attachment_ids=tuple(body.attachment_ids),
+        reference_letter_ids=tuple(body.reference_letter_ids),
+        salutation=body.salutation,
+        signer_name=body.signer_name,
+        signer_position=body.signer_position,
+        doc_date=body.doc_date,
+        deliver_by=body.deliver_by,
+        details=body.model_dump(mode="json", include=DETAILS),
+    )
 
 
 def _request_hash(letter: NewLetter) -> str:
@@ -86,38 +112,38 @@ async def _send(session, letter: NewLetter, who: Principal, idempotency_key: str
         replay = await repo.find_idempotent(who.org_id, idempotency_key)
         if replay:
             return await repo.get_readable(_same_request_or_conflict(replay, letter), who.org_id)
-    await _check_directory(session, letter, who)
-    if letter.reference_letter_ids and await repo.count_readable(list(letter.reference_letter_ids), who.org_id) != len(
-        set(letter.reference_letter_ids)
-    ):
-        raise Problem(422, "หนังสืออ้างถึงไม่พบ (unknown reference_letter_ids)")
+    await check_directory(session, letter, who.org_id)
+    await check_references(repo, letter, who.org_id)
     sent_at = thai.now()
-    year = thai.buddhist_year(sent_at)
-    register = register_for(letter.circular)
-    number = await next_number(session, tables.counters, who.register_org_id, register, year)
-    row = _letter_row(letter, who, register, number, year, sent_at)
-    deliveries = [(uuid.uuid4(), org) for org in letter.recipient_org_ids]
-    stored = await repo.add(row, deliveries)
+    numbered = await take_number(session, who.register_org_id, who.letter_code, letter.circular, sent_at)
+    row = letter_row(letter, numbered, sender_org_id=who.org_id, sent_by=who.user, sent_at=sent_at)
+    stored = await repo.add(row)
     if idempotency_key:
         await repo.remember_idempotent(who.org_id, idempotency_key, _request_hash(letter), row["id"])
-    await stage(session, tables.outbox, _letter_sent(row, deliveries, who))
     # What was just written is the answer (the sender sees every recipient, in order): no read back.
-    return {**stored, "deliveries": [{"id": d, "recipient_org_id": org} for d, org in deliveries]}
+    return {**stored, "deliveries": await deliver(session, stored, letter.recipient_org_ids, who)}
 
 
-async def _check_directory(session, letter: NewLetter, who: Principal) -> None:
+async def check_directory(session, letter: NewLetter, sender_org_id: uuid.UUID) -> None:
     """The recipients against intake's own copy of the directory, with no call to routing. Asked after the
     Idempotency-Key replay, so a repeated request still gets the letter accepted the first time even if a
     recipient has been retired since."""
     directory = DirectoryReadModel(session)
     if letter.letter_type == INTERNAL:
-        units = await directory.units_and_parents([*letter.recipient_org_ids, who.org_id])
+        units = await directory.units_and_parents([*letter.recipient_org_ids, sender_org_id])
     else:
         units = await directory.units(letter.recipient_org_ids)
     try:
-        check_recipients(letter.letter_type, who.org_id, letter.recipient_org_ids, units, thai.today())
+        check_recipients(letter.letter_type, sender_org_id, letter.recipient_org_ids, units, thai.today())
     except LetterRefused as refused:
         raise _refusal(refused) from None
+
+
+async def check_references(repo: LetterRepository, letter: NewLetter, org_id: uuid.UUID) -> None:
+    """อ้างถึง: only letters the unit can read itself."""
+    wanted = set(letter.reference_letter_ids)
+    if wanted and await repo.count_readable(list(wanted), org_id) != len(wanted):
+        raise Problem(422, "หนังสืออ้างถึงไม่พบ (unknown reference_letter_ids)")
 
 
 def _same_request_or_conflict(replay: tuple[str, uuid.UUID], letter: NewLetter) -> uuid.UUID:
@@ -137,15 +163,47 @@ async def _replayed(db: Database, letter: NewLetter, who: Principal, key: str | 
     return _same_request_or_conflict(replay, letter)
 
 
-def _letter_row(letter: NewLetter, who: Principal, register: str, number: int, year: int, sent_at) -> dict:
+@dataclass(frozen=True)
+class Numbered:
+    """A place in a send register: whose register, which series and year, the running number, and the ที่ it
+    makes."""
+
+    register_org_id: uuid.UUID
+    register: str
+    year: int  # Buddhist era
+    number: int
+    doc_no: str
+
+
+async def take_number(session, register_org_id: uuid.UUID, letter_code: str, circular: bool, when) -> Numbered:
+    """The next number of the register (ordinary or ว series) for the Buddhist year of `when`, in the caller's
+    transaction: a rollback gives it back, so numbers stay gap-free."""
+    year = thai.buddhist_year(when)
+    register = register_for(circular)
+    number = await next_number(session, tables.counters, register_org_id, register, year)
+    return Numbered(register_org_id, register, year, number, doc_no(letter_code, number, circular))
+
+
+def letter_row(
+    letter: NewLetter,
+    numbered: Numbered,
+    *,
+    sender_org_id: uuid.UUID,
+    sent_by: str,
+    sent_at,
+    status: str = "sent",
+    doc_date=None,
+) -> dict:
+    """A letter's row in the send register. A letter sent at once is `sent`; one written as a draft is `signed`
+    first (numbered, not yet delivered) and its `doc_date` is the day it was signed."""
     return {
         "id": uuid.uuid4(),
-        "doc_no": doc_no(who.letter_code, number, letter.circular),
-        "register": register,
-        "register_org_id": who.register_org_id,
-        "register_no": number,
-        "register_year": year,
-        "sender_org_id": who.org_id,
+        "doc_no": numbered.doc_no,
+        "register": numbered.register,
+        "register_org_id": numbered.register_org_id,
+        "register_no": numbered.number,
+        "register_year": numbered.year,
+        "sender_org_id": sender_org_id,
         "letter_type": letter.letter_type,
         "subject": letter.subject,
         "body": letter.body,
@@ -157,13 +215,22 @@ def _letter_row(letter: NewLetter, who: Principal, register: str, number: int, y
         "signer_position": letter.signer_position,
         "attachment_ids": [str(a) for a in letter.attachment_ids],
         "reference_letter_ids": [str(r) for r in letter.reference_letter_ids],
-        "status": "sent",
+        "status": status,
         "sent_at": sent_at,
-        "doc_date": letter.doc_date or sent_at.astimezone(thai.BANGKOK).date(),
+        "doc_date": doc_date or letter.doc_date or sent_at.astimezone(thai.BANGKOK).date(),
         "deliver_by": letter.deliver_by,
         "details": letter.details,
-        "sent_by": who.user,
+        "sent_by": sent_by,
     }
+
+
+async def deliver(session, row: dict, recipient_org_ids, who: Principal) -> list[dict]:
+    """Sends a numbered letter: one delivery per recipient, in the order given, and `letter.sent` staged in the
+    caller's transaction. Every letter leaves through here, sent at once or dispatched after signing."""
+    deliveries = [(uuid.uuid4(), org) for org in recipient_org_ids]
+    await LetterRepository(session).address(row["id"], deliveries)
+    await stage(session, tables.outbox, _letter_sent(row, deliveries, who))
+    return [{"id": d, "recipient_org_id": org} for d, org in deliveries]
 
 
 def _letter_sent(row: dict, deliveries, who: Principal):

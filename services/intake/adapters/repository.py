@@ -24,17 +24,30 @@ class LetterRepository:
     def __init__(self, session: AsyncSession):
         self.session = session
 
-    async def add(self, row: dict, deliveries: list[tuple[uuid.UUID, uuid.UUID]]) -> dict:
-        """Adds the letter and its recipients; returns the letter's row as stored (defaults included)."""
-        stored = (await self.session.execute(insert(letters).values(**row).returning(*letters.c))).mappings().one()
+    async def add(self, row: dict) -> dict:
+        """Adds the letter; returns its row as stored (defaults included)."""
+        return dict((await self.session.execute(insert(letters).values(**row).returning(*letters.c))).mappings().one())
+
+    async def address(self, letter_id: uuid.UUID, deliveries: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        """The letter's recipients as the sender listed them, one delivery each."""
+        if not deliveries:
+            return
         await self.session.execute(
             insert(recipients),
             [
-                {"delivery_id": d, "letter_id": row["id"], "recipient_org_id": org, "position": i}
+                {"delivery_id": d, "letter_id": letter_id, "recipient_org_id": org, "position": i}
                 for i, (d, org) in enumerate(deliveries)
             ],
         )
-        return dict(stored)
+
+    async def mark_sent(self, letter_id: uuid.UUID, when) -> dict:
+        """A signed letter dispatched: it is sent now. Returns its row as it is afterwards."""
+        query = update(letters).where(letters.c.id == letter_id).values(status="sent", sent_at=when)
+        return dict((await self.session.execute(query.returning(*letters.c))).mappings().one())
+
+    async def for_update(self, letter_id: uuid.UUID) -> dict | None:
+        row = (await self.session.execute(select(letters).where(letters.c.id == letter_id).with_for_update())).first()
+        return dict(row._mapping) if row else None
 
     async def sent_by_for_update(self, letter_id: uuid.UUID, org_id: uuid.UUID) -> dict | None:
         query = select(letters).where(letters.c.id == letter_id, letters.c.sender_org_id == org_id)
@@ -220,6 +233,15 @@ class DirectoryReadModel:
         chain = chain.union(above)
         rows = (await self.session.execute(select(chain))).mappings()
         return {row["org_id"]: KnownUnit(**row) for row in rows}
+
+    async def units_below(self, org_id: uuid.UUID) -> list[uuid.UUID]:
+        """Every unit under this one, at any depth (retired ones too), in one recursive query; a cycle ends the
+        walk as in `units_and_parents`."""
+        chain = select(directory_units.c.org_id).where(directory_units.c.parent_org_id == org_id)
+        chain = chain.cte("below", recursive=True)
+        deeper = select(directory_units.c.org_id).join(chain, directory_units.c.parent_org_id == chain.c.org_id)
+        chain = chain.union(deeper)
+        return [row for row in (await self.session.execute(select(chain.c.org_id))).scalars() if row != org_id]
 
     async def count_known(self, ids) -> int:
         query = select(func.count()).select_from(directory_units).where(directory_units.c.org_id.in_(set(ids)))
