@@ -11,7 +11,15 @@ import pytest
 
 from deploy.local.processes import LocalDeployment, empty_queues
 from tests.adoption import put_into_service
-from tests.e2e import test_actions, test_letter_rules, test_receive_stamp, test_registers, test_search, test_secrecy
+from tests.e2e import (
+    test_actions,
+    test_drafting,
+    test_letter_rules,
+    test_receive_stamp,
+    test_registers,
+    test_search,
+    test_secrecy,
+)
 from tests.e2e.test_put_into_service import create_first_admin, production_env
 from tests.flow import core_flow
 
@@ -58,6 +66,9 @@ SCENARIOS = [
     test_registers.test_the_send_register_lists_both_series_by_number,
     test_search.test_a_mid_word_thai_fragment_finds_the_letter_in_inbox_and_outbox,
     test_secrecy.test_a_secret_letter_is_masked_for_uncleared_users_and_views_are_audited,
+    # Storage's signing keys and demo CA, intake's numbering at signing and the gateway's delegations, each in
+    # its own process: drafted, returned, endorsed, signed by a delegate, dispatched, verified and registered.
+    test_drafting.test_a_draft_goes_up_the_line_is_signed_by_a_delegate_dispatched_and_verified,
 ]
 
 

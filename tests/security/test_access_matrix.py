@@ -62,7 +62,7 @@ USERS = (
     User("ops.clerk", "ops", "sender", "secret"),
     User("ops.junior", "ops", "sender", "normal"),
     User("cgd.clerk", "cgd", "recipient", "secret"),
-    User("cgd.officer", "cgd", "recipient", "confidential"),
+    User("cgd.junior", "cgd", "recipient", "confidential"),
     User("rd.chief", "rd", "forwarded-to", "secret"),
     User("rd.clerk", "rd", "forwarded-to", "normal"),
     User("td.director", "td", "uninvolved", "top_secret"),
@@ -74,9 +74,12 @@ USERS = (
 # Users the demo seed does not have: a second clerk in each unit, so each relation has one user cleared for
 # the letters and one not.
 EXTRA_USERS = {
-    user.name: user for user in USERS if user.name in {"ops.junior", "cgd.officer", "rd.chief", "td.director"}
+    user.name: user for user in USERS if user.name in {"ops.junior", "cgd.junior", "rd.chief", "td.director"}
 }
 PARTIES = {"ops", "cgd", "rd"}
+# Who signs the matrix's draft: an executive of ops, not a column (the table's users are clerks, the auditor and
+# the admin; what an executive may do is in the drafting tests).
+SIGNER = User("ops.chief", "ops", "signer", "secret")
 
 LEVELS = ("normal", "confidential", "secret")
 SEND_LEVELS = (*LEVELS, "top_secret")
@@ -136,6 +139,28 @@ def _people_csv(world: World, user: User, level: str | None) -> dict:
     return {"files": {"file": ("people.csv", text.encode(), "text/csv")}}
 
 
+def _draft(world: World, level: str | None) -> dict:
+    return {
+        "type": "external",
+        "subject": f"ร่างทดสอบสิทธิ์-{_token()}",
+        "body": "ข้อความทดสอบสิทธิ์",
+        "recipient_org_ids": [world.orgs["excise"]],
+        "signer": SIGNER.name,
+    }
+
+
+def _delegation(world: World, level: str | None) -> dict:
+    today = thai.today()
+    return {
+        "from_username": SIGNER.name,
+        "to_username": "ops.junior",
+        "org_key": "ops",
+        "kind": "acting",
+        "valid_from": today.isoformat(),
+        "valid_to": today.isoformat(),
+    }
+
+
 NEW_PERSON = {
     "username": "matrix.person",
     "display_name": "ผู้ทดสอบสิทธิ์",
@@ -154,7 +179,7 @@ SEND_SECRET = (201, 201, 201, 422)
 SEND_TOP_SECRET = (201, 201, 201, 422)
 
 # fmt: off
-# Columns:      ops.clerk, ops.junior, cgd.clerk, cgd.officer, rd.chief, rd.clerk, td.director, td.clerk,
+# Columns:      ops.clerk, ops.junior, cgd.clerk, cgd.junior, rd.chief, rd.clerk, td.director, td.clerk,
 #               auditor, admin, no token
 ROWS = (
     # Sign-in and the directory
@@ -213,12 +238,52 @@ ROWS = (
     Row("POST", "/letters/{letter_id}/cancel", "/letters/{letter}/cancel",
         "ยกเลิก the letter (409: registered already; the letter is read first)",
         (409, (409, 404, 404), 404, 404, 404, 404, 404, 404, 403, 403, 401), LEVELS, _json(REASON)),
+    Row("GET", "/letters/{letter_id}/signatures", "/letters/{letter}/signatures",
+        "whether the signatures on the letter's PDFs verify (none here: an uploaded PDF)",
+        (200, NORMAL_ONLY, 200, UP_TO_CONFIDENTIAL, 200, NORMAL_ONLY, 404, 404, 403, 403, 401)),
     Row("GET", "/outbox", "/outbox", "the unit's sent letters",
         (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
     Row("GET", "/inbox", "/inbox", "the unit's received letters",
         (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
     Row("GET", "/follow-up", "/follow-up", "the unit's overdue and unregistered letters",
         (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
+    # Drafts: ops.clerk's draft, signed by ops.chief (an executive of ops who is no column) and dispatched
+    Row("POST", "/drafts", "/drafts", "a new draft of the column's unit, to be signed by ops.chief",
+        (201, 201, 201, 201, 201, 201, 201, 201, 403, 403, 401), ANY, _json(_draft)),
+    Row("GET", "/drafts", "/drafts?box=mine", "one's own drafts",
+        (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
+    Row("POST", "/drafts/preview", "/drafts/preview", "the official layout of fields being typed",
+        (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY, _json(_draft)),
+    Row("GET", "/drafts/{draft_id}", "/drafts/{draft}", "the draft, its versions and its line",
+        (200, 200, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY),
+    Row("GET", "/drafts/{draft_id}/versions/{version}", "/drafts/{draft}/versions/1", "its first version",
+        (200, 200, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY),
+    Row("GET", "/drafts/{draft_id}/pdf", "/drafts/{draft}/pdf", "the signed PDF",
+        (200, 200, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY),
+    Row("PUT", "/drafts/{draft_id}", "/drafts/{draft}", "a new version (409: signed already)",
+        (409, 409, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY, _json(_draft)),
+    Row("POST", "/drafts/{draft_id}/propose", "/drafts/{draft}/propose", "เสนอ (409: signed already)",
+        (409, 409, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY),
+    Row("POST", "/drafts/{draft_id}/endorse", "/drafts/{draft}/endorse", "endorse (409: signed already)",
+        (409, 409, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY),
+    Row("POST", "/drafts/{draft_id}/return", "/drafts/{draft}/return", "return to the author (409: signed already)",
+        (409, 409, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY, _json(REASON)),
+    Row("POST", "/drafts/{draft_id}/recall", "/drafts/{draft}/recall", "recall (409: signed already)",
+        (409, 409, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY),
+    Row("POST", "/drafts/{draft_id}/sign", "/drafts/{draft}/sign",
+        "ลงนาม (403: neither its signer nor his delegate)",
+        (403, 403, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY),
+    Row("POST", "/drafts/{draft_id}/dispatch", "/drafts/{draft}/dispatch",
+        "dispatch by the unit's registry (again: the same letter)",
+        (200, 200, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY),
+    # Delegations of signing authority: ops.chief's to ops.clerk
+    Row("POST", "/delegations", "/delegations", "ops.chief's authority to ops.junior (an executive's or admin's)",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 201, 401), ANY, _json(_delegation)),
+    Row("GET", "/delegations", "/delegations", "those given by or to oneself (all: admin)",
+        (200, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401), ANY),
+    Row("POST", "/delegations/{delegation_id}/revoke", "/delegations/{delegation}/revoke",
+        "revoke ops.chief's delegation to ops.clerk (again: as it was)",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY),
     # Deliveries: the recipient's (cgd's) delivery, registered and forwarded to rd, and rd's forwarded copy
     Row("POST", "/deliveries/{delivery_id}/receive", "/deliveries/{delivery}/receive",
         "ลงรับ the recipient's delivery (again: the same number)",
@@ -306,15 +371,29 @@ class Letter:
 
 
 @dataclass
+class Draft:
+    """ops.clerk's draft: signed by ops.chief and dispatched to กรมสรรพสามิต, so every action on it but reading
+    and dispatching again is refused for its state."""
+
+    id: str
+    subject: str
+    body: str
+
+
+@dataclass
 class World:
     client: httpx.AsyncClient
     headers: dict[str | None, dict]
     orgs: dict[str, str]
     year: int
     letters: dict[str, Letter] = field(default_factory=dict)
+    draft: Draft | None = None
+    delegation: str = ""
 
     def objects(self, level: str | None) -> dict:
         named = {"ops": self.orgs["ops"], "cgd": self.orgs["cgd"], "year": self.year}
+        if self.draft:
+            named |= {"draft": self.draft.id, "delegation": self.delegation}
         if level not in self.letters:
             return named
         letter = self.letters[level]
@@ -341,6 +420,10 @@ class World:
                 kept.append(letter.copy_annotation)
             if not party and user.name != "auditor":
                 kept.append(letter.id)
+        if self.draft and user.unit != "ops":
+            kept.append(self.draft.body)
+            if user.name != "auditor":  # the signed letter is in ops's send register, which auditors read
+                kept.append(self.draft.subject)
         return kept
 
 
@@ -355,14 +438,15 @@ def _token() -> str:
 async def _add_users(deployment) -> None:
     password_hash = hash_password(PASSWORD)
     async with deployment.app.state.db.transaction() as session:
-        for user in EXTRA_USERS.values():
+        for user in (*EXTRA_USERS.values(), SIGNER):
             await UserRepository(session).add_if_missing(
                 {
                     "username": user.name,
                     "display_name": f"เจ้าหน้าที่ทดสอบ {user.name}",
                     "org_id": org_id(user.unit),
-                    "roles": ["clerk"],
+                    "roles": ["executive"] if user is SIGNER else ["clerk"],
                     "clearance": user.clearance,
+                    "position": "ผู้อำนวยการทดสอบ" if user is SIGNER else None,
                     "password_hash": password_hash,
                     "active": True,
                 }
@@ -430,6 +514,28 @@ async def _letter_at(world: World, level: str) -> Letter:
     return Letter(letter_id, upload.json()["id"], delivery, copy, subject, body, annotation, copy_annotation)
 
 
+async def _signed_draft(world: World) -> Draft:
+    """ops.clerk drafts, proposes straight to ops.chief, who signs; ops.clerk dispatches it."""
+    client, clerk = world.client, world.headers["ops.clerk"]
+    chief = await login(client, SIGNER.name)
+    body = {**_draft(world, None), "body": f"ร่าง-{_token()}"}
+    made = await client.post(f"{PREFIX}/drafts", headers=clerk, json=body)
+    assert made.status_code == 201, made.text
+    draft_id = made.json()["id"]
+    for who, action in ((clerk, "propose"), (chief, "sign"), (clerk, "dispatch")):
+        done = await client.post(f"{PREFIX}/drafts/{draft_id}/{action}", headers=who)
+        assert done.status_code == 200, done.text
+    return Draft(draft_id, body["subject"], body["body"])
+
+
+async def _delegation_from_the_signer(world: World) -> str:
+    chief = await login(world.client, SIGNER.name)
+    body = {**_delegation(world, None), "to_username": "ops.clerk"}
+    made = await world.client.post(f"{PREFIX}/delegations", headers=chief, json=body)
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(tmp_path_factory):
     settings = Settings(demo=True, data_dir=tmp_path_factory.mktemp("matrix"), consumer_retry_seconds=0.05)
@@ -446,6 +552,8 @@ async def world(tmp_path_factory):
             built = World(client, headers, orgs, thai.buddhist_year())
             letters = await asyncio.gather(*(_letter_at(built, level) for level in LEVELS))
             built.letters = dict(zip(LEVELS, letters, strict=True))
+            built.draft = await _signed_draft(built)
+            built.delegation = await _delegation_from_the_signer(built)
             yield built
     finally:
         await deployment.stop()
@@ -496,13 +604,13 @@ async def _log_entries(world: World) -> list[dict]:
 async def test_a_refused_read_of_classified_annotations_reaches_the_audit_log(world):
     letter = world.letters["secret"]
     url = f"{PREFIX}/deliveries/{letter.delivery}/annotations"
-    assert (await world.client.get(url, headers=world.headers["cgd.officer"])).status_code == 404
+    assert (await world.client.get(url, headers=world.headers["cgd.junior"])).status_code == 404
 
     async def refusal_logged() -> bool:
         return any(
             entry["type"].startswith("access.denied")
             and entry["source"] == "sarabun/routing"  # the annotations' keeper, not the letter's
-            and entry["actor"] == "cgd.officer"
+            and entry["actor"] == "cgd.junior"
             and entry["letter_id"] == letter.id
             for entry in await _log_entries(world)
         )
@@ -551,6 +659,8 @@ SECTIONS = (
     ("People", ("/admin/users",)),
     ("Attachments", ("/attachments", "/deliveries/{delivery_id}/stamped")),
     ("Letters", ("/letters", "/outbox", "/inbox", "/follow-up")),
+    ("Drafts and signing", ("/drafts",)),
+    ("Delegations", ("/delegations",)),
     ("Deliveries", ("/deliveries/",)),
     ("Registers", ("/registers/",)),
     ("Audit log", ("/audit/",)),
@@ -602,6 +712,10 @@ def render() -> str:
         "   sending above one's own clearance.",
         "6. Every refusal is `application/problem+json`, and no answer, allowed or refused, contains the subject,",
         "   body or annotations of a letter the user may not read, or the id of a letter their unit has no part in.",
+        "7. Drafts are private to their unit and the people on their line (**404** to anyone else). Staff and",
+        "   clerks draft; staff, clerks and executives review; an action the draft's state or the line's turn does",
+        "   not allow is **409**; signing is for the draft's signer or his delegate (**403** to anyone else in",
+        "   scope); only clerks dispatch. Delegations are recorded by an executive for himself or by an admin.",
         "",
         "## The objects",
         "",
@@ -612,6 +726,9 @@ def render() -> str:
         "(clearance after the name); the auditor and the admin belong to the ministry itself. In the paths,",
         "`{letter}`, `{attachment}`, `{delivery}` (cgd's) and `{copy}` (rd's) are that letter's, and `{ops}`,",
         "`{cgd}` the units' ids.",
+        "",
+        "`{draft}` is a draft ops.clerk wrote, proposed to ops.chief (an executive of ops, no column), who signed it,",
+        "and ops.clerk dispatched to กรมสรรพสามิต; `{delegation}` is ops.chief's delegation to ops.clerk.",
         "",
         "## Reading a cell",
         "",
