@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import pkcs12
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -76,6 +79,18 @@ class Settings(BaseSettings):
     oidc_unknown_users: Literal["refuse", "create_disabled"] = "refuse"
     oidc_scopes: str = "openid profile email"
 
+    # Signing letters (ลงนาม, PAdES). A folder of PKCS#12 files: `<username>.p12` for a signer with a key of their
+    # own, `agency.p12` for everyone else; one password opens them all. Trust roots: a PEM file of the
+    # certificates a signature must chain to for recipients to see it trusted. A timestamp authority (RFC 3161)
+    # makes signatures PAdES B-T instead of B-B. In demo mode without a folder, a demo CA under data_dir issues
+    # each signer a key on first use; outside demo mode without one, signing is refused.
+    signing_keys_dir: Path | None = None
+    signing_keys_password: str | None = None
+    signing_trust_roots: Path | None = None
+    signing_tsa_url: str | None = None
+    # The garuda emblem (ตราครุฑ) printed on rendered letters (PNG, JPEG or SVG); unset, its place is left empty.
+    garuda_image: Path | None = None
+
     @model_validator(mode="after")
     def _no_demo_secrets_in_production(self) -> Settings:
         if self.demo:
@@ -108,6 +123,23 @@ class Settings(BaseSettings):
             )
         if self.oidc_issuer and "openid" not in self.oidc_scopes.split():
             raise ValueError("SARABUN_OIDC_SCOPES: must include `openid`")
+        return self
+
+    @model_validator(mode="after")
+    def _signing_usable(self) -> Settings:
+        """A key that cannot be opened or a certificate out of its validity would only fail at the first
+        signature, in front of an executive; refuse to start instead."""
+        if self.signing_keys_dir is not None:
+            _check_signing_keys(self.signing_keys_dir, self.signing_keys_password)
+        if self.signing_trust_roots is not None:
+            _check_trust_roots(self.signing_trust_roots)
+        if self.signing_tsa_url is not None and not self.signing_tsa_url.startswith(("http://", "https://")):
+            raise ValueError("SARABUN_SIGNING_TSA_URL: give the http:// or https:// address of the timestamp authority")
+        if self.garuda_image is not None:
+            if not self.garuda_image.is_file():
+                raise ValueError(f"SARABUN_GARUDA_IMAGE: no file at {self.garuda_image}")
+            if self.garuda_image.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+                raise ValueError("SARABUN_GARUDA_IMAGE: give a PNG, JPEG or SVG image")
         return self
 
     @property
@@ -145,3 +177,48 @@ class Settings(BaseSettings):
             "storage": self.storage_url_internal,
             "audit": self.audit_url,
         }
+
+
+SIGNING_KEY_SUFFIX = ".p12"
+
+
+def _check_signing_keys(folder: Path, password: str | None) -> None:
+    """Every PKCS#12 file in the folder opens with the password and holds a key with a certificate valid now."""
+    if not folder.is_dir():
+        raise ValueError(f"SARABUN_SIGNING_KEYS_DIR: {folder} is not a folder")
+    files = sorted(folder.glob(f"*{SIGNING_KEY_SUFFIX}"))
+    if not files:
+        raise ValueError(
+            f"SARABUN_SIGNING_KEYS_DIR: no PKCS#12 file in {folder} (expected <username>.p12 or agency.p12)"
+        )
+    secret = password.encode() if password else None
+    now = datetime.now(UTC)
+    for file in files:
+        try:
+            key, certificate, _ = pkcs12.load_key_and_certificates(file.read_bytes(), secret)
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"SARABUN_SIGNING_KEYS_PASSWORD: cannot open {file.name} with it (wrong password, or not a "
+                "PKCS#12 file)"
+            ) from None
+        if key is None or certificate is None:
+            raise ValueError(f"SARABUN_SIGNING_KEYS_DIR: {file.name} holds no private key with its certificate")
+        valid_from, valid_to = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+        if now > valid_to:
+            raise ValueError(
+                f"SARABUN_SIGNING_KEYS_DIR: the certificate in {file.name} expired on {valid_to:%Y-%m-%d}; "
+                "replace the file"
+            )
+        if now < valid_from:
+            raise ValueError(
+                f"SARABUN_SIGNING_KEYS_DIR: the certificate in {file.name} is not valid before {valid_from:%Y-%m-%d}"
+            )
+
+
+def _check_trust_roots(file: Path) -> None:
+    try:
+        roots = x509.load_pem_x509_certificates(file.read_bytes())
+    except (OSError, ValueError):
+        roots = []
+    if not roots:
+        raise ValueError(f"SARABUN_SIGNING_TRUST_ROOTS: {file} is not a readable PEM file of certificates")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+from pyhanko.sign.timestamps import HTTPTimeStamper
 
 from services.storage import api, consumers
 from services.storage.adapters import tables
-from services.storage.service import UploadPolicy
+from services.storage.adapters.keys import SigningKeys
+from services.storage.service import Signing, UploadPolicy
 from shared.bus import Bus
 from shared.db import Database
 from shared.objectstore import ObjectStore, open_store
@@ -25,9 +29,22 @@ def build(settings: Settings, bus: Bus, db: Database | None = None, store: Objec
     async def make_spool_dir() -> None:
         policy.spool_dir.mkdir(parents=True, exist_ok=True)
 
+    signing = Signing(
+        keys=SigningKeys.from_settings(settings),
+        timestamper=HTTPTimeStamper(settings.signing_tsa_url) if settings.signing_tsa_url else None,
+        garuda=settings.garuda_image,
+    )
+    # pyHanko's INFO lines are noise in a service log, like the other libraries'; and it logs a stack trace for
+    # every signature that does not chain to a trust root, which for a recipient is a finding, recorded and shown,
+    # not a fault of this service.
+    for library in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(library).setLevel(settings.library_log_level.upper())
+    logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
+
     app = service_app(NAME, settings, db, bus, api.router, store=store.ready)
     app.state.store = store
     app.state.upload_policy = policy
+    app.state.signing = signing
     return ServiceRuntime(
         name=NAME,
         app=app,
@@ -36,6 +53,6 @@ def build(settings: Settings, bus: Bus, db: Database | None = None, store: Objec
         migrations=str(Path(__file__).parent / "migrations"),
         stuck_after_seconds=settings.stuck_after_seconds,
         relay=OutboxRelay(db, tables.outbox, bus, NAME, settings.outbox_poll_seconds),
-        consumers=consumers.handlers(db, store),
+        consumers=consumers.handlers(db, store, signing.keys),
         startup=[store.ensure, make_spool_dir],
     )

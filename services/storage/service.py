@@ -1,5 +1,6 @@
 """Storage's use cases, each one unit of work: store an upload, read an attachment, check ownership, let a
-letter's recipients read what it carried, and stamp the copies a receiving unit registered (ตรารับ).
+letter's recipients read what it carried, stamp the copies a receiving unit registered (ตรารับ), render a letter
+in its official layout, sign it (ลงนาม), and verify the signatures a sent letter carries.
 
 An attachment carried by a classified letter (ลับ, ลับมาก) is read only by users cleared for it; the others get
 the same 404 as for a file outside their unit's scope, and the refusal is audited, as is every download of a
@@ -20,7 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from pyhanko.sign.timestamps import TimeStamper
+from sqlalchemy.exc import IntegrityError
+
 from services.storage.adapters import tables
+from services.storage.adapters.keys import SigningKeys
 from services.storage.adapters.repository import AttachmentRepository
 from services.storage.domain.attachments import (
     PDF,
@@ -35,7 +40,16 @@ from services.storage.domain.attachments import (
     storage_key,
 )
 from services.storage.domain.clearance import Classification, is_classified
+from services.storage.domain.layout import Letter, render_letter
 from services.storage.domain.pages import page_count
+from services.storage.domain.signing import (
+    SIGNATURE_MARKER,
+    Appearance,
+    SignatureCheck,
+    SigningRefused,
+    sign_pdf,
+    verify_pdf,
+)
 from services.storage.domain.stamp import ReceiptStamp, StampError, stamp_pdf
 from services.storage.domain.upload import FormUpload
 from shared import thai
@@ -47,6 +61,7 @@ from shared.contracts import (
     DeliveryReceived,
     Envelope,
     LetterSent,
+    SignatureInvalid,
 )
 from shared.db import Database
 from shared.objectstore import CHUNK, ObjectStore
@@ -62,6 +77,8 @@ SOURCE = "sarabun/storage"
 _ODF_MIMETYPE_LIMIT = 100
 ATTACHMENT = "ไฟล์แนบ"
 STAMPED_COPY = "สำเนาประทับตรารับ"
+LETTER = "หนังสือ"
+SYSTEM = "system"  # the actor of what storage does on its own, such as verifying a delivered letter
 
 
 @dataclass(frozen=True)
@@ -429,3 +446,241 @@ async def open_stamped(
     chunks = await _first_chunk_then_rest(store, copy["storage_key"])
     await _record_download(db, copy["attachment_id"], classification, who)
     return copy, chunks
+
+
+@dataclass(frozen=True)
+class Signing:
+    """What rendering and signing need: the keys, a timestamp authority (B-T) if any, the garuda image if any."""
+
+    keys: SigningKeys
+    timestamper: TimeStamper | None = None
+    garuda: Path | None = None
+
+
+async def render(signing: Signing, letter: Letter) -> bytes:
+    """The letter in its official layout, not stored: a preview, or a draft's current version."""
+    return await asyncio.to_thread(render_letter, letter, signing.garuda)
+
+
+async def sign_draft(
+    db: Database,
+    store: ObjectStore,
+    signing: Signing,
+    draft_id: uuid.UUID,
+    letter: Letter,
+    appearance: Appearance,
+    owner_org_id: uuid.UUID,
+    who: Principal,
+) -> dict:
+    """Renders the letter with its number and date, signs it with the caller's key and stores it as an attachment
+    of `owner_org_id`. Once per draft: asked again, it answers the PDF signed the first time."""
+    done = await _signed_draft(db, draft_id, owner_org_id)
+    if done is not None:
+        return done
+    if not letter.doc_no or letter.doc_date is None:
+        raise Problem(422, "หนังสือที่จะลงนามต้องมีเลขที่และวันที่ (doc_no and doc_date are required to sign)")
+    if not appearance.name:
+        raise Problem(422, "ต้องระบุชื่อผู้ลงนาม (signature.name is required to sign)")
+    signed = await asyncio.to_thread(_render_and_sign, signing, letter, appearance, who.user)
+    attachment_id = uuid.uuid4()
+    key = storage_key(attachment_id)
+    await _put(store, key, io.BytesIO(signed.pdf), len(signed.pdf), PDF)
+    row = {
+        "id": attachment_id,
+        "org_id": owner_org_id,
+        "filename": clean_filename(f"หนังสือ {letter.doc_no.replace('/', '-')}.pdf"),
+        "content_type": PDF,
+        "size": len(signed.pdf),
+        "sha256": hashlib.sha256(signed.pdf).hexdigest(),
+        "flags": pdf_flags([signed.pdf]),
+        "pages": page_count(io.BytesIO(signed.pdf)),
+        "storage_key": key,
+        "created_by": who.user,
+        "created_at": appearance.signed_at,
+    }
+    draft_row = {
+        "draft_id": draft_id,
+        "attachment_id": attachment_id,
+        "signer": who.user,
+        "signer_name": signed.signer_name[:300],
+        "signed_at": appearance.signed_at,
+    }
+    try:
+        async with db.transaction() as session:
+            repo = AttachmentRepository(session)
+            await repo.add(row)
+            await repo.add_signed_draft(draft_row)
+            await stage(session, tables.outbox, _attachment_stored(row, who))
+    except IntegrityError:
+        # Signed twice at once: the other one committed first, and its PDF is the draft's.
+        await _forget(store, key)
+        done = await _signed_draft(db, draft_id, owner_org_id)
+        if done is None:
+            raise
+        return done
+    except BaseException:
+        await _forget(store, key)
+        raise
+    log.info("draft %s signed by %s as attachment %s", draft_id, who.user, attachment_id)
+    return _signed_view({**draft_row, "sha256": row["sha256"], "size": row["size"]})
+
+
+@dataclass(frozen=True)
+class _Signed:
+    pdf: bytes
+    signer_name: str
+
+
+def _render_and_sign(signing: Signing, letter: Letter, appearance: Appearance, username: str) -> _Signed:
+    """In a worker thread: key files are read, the layout drawn and the signature computed, all CPU or disk."""
+    try:
+        key = signing.keys.key_for(username, appearance.name)
+        key.usable_at(appearance.signed_at)
+        pdf = render_letter(letter, signing.garuda)
+        return _Signed(sign_pdf(pdf, key, appearance, signing.timestamper), key.name)
+    except SigningRefused as refused:
+        raise Problem(refused.status, refused.message) from None
+
+
+async def _signed_draft(db: Database, draft_id: uuid.UUID, owner_org_id: uuid.UUID) -> dict | None:
+    async with db.read() as session:
+        done = await AttachmentRepository(session).signed_draft(draft_id)
+    if done is None:
+        return None
+    if done["org_id"] != owner_org_id:
+        raise Problem(409, "ร่างหนังสือนี้ลงนามแล้วในนามหน่วยงานอื่น (this draft was signed for another unit)")
+    return _signed_view(done)
+
+
+def _signed_view(row: dict) -> dict:
+    return {
+        "attachment_id": row["attachment_id"],
+        "sha256": row["sha256"],
+        "size": row["size"],
+        "signer": row["signer"],
+        "signer_name": row["signer_name"],
+        "signed_at": row["signed_at"],
+    }
+
+
+async def letter_signatures(db: Database, letter_id: uuid.UUID, who: Principal) -> list[dict]:
+    """What verification found about a letter's signatures, for its sender and its recipients; 404 for others."""
+    async with db.read() as session:
+        rows = await AttachmentRepository(session).signatures(letter_id, who.org_id)
+    if rows is None:
+        raise not_found(LETTER)
+    return [
+        {
+            "attachment_id": row["attachment_id"],
+            "field": row["field"],
+            "signer": row["signer"],
+            "valid": row["valid"],
+            "trusted": row["trusted"],
+            "signed_at": row["signed_at"],
+            "problem": row["problem"],
+        }
+        for row in rows
+    ]
+
+
+async def verify_letters(
+    db: Database, store: ObjectStore, keys: SigningKeys, events: list[LetterSent]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, SignatureCheck]]]:
+    """Checks the signatures of the PDFs each letter carried (those its sender owns), outside any transaction:
+    reading files and checking signatures takes time, and a transaction held meanwhile would keep every other
+    writer waiting. Letters checked before are skipped. A PDF without signatures gives no finding."""
+    letters = list({event.letter_id: event for event in events}.values())
+    async with db.read() as session:
+        repo = AttachmentRepository(session)
+        checked = await repo.letters_checked([letter.letter_id for letter in letters])
+        carried = {a for letter in letters for a in letter.attachment_ids}
+        pdfs = {pdf["id"]: pdf for pdf in await repo.pdfs(sorted(carried))}
+    found: dict[uuid.UUID, list[tuple[uuid.UUID, SignatureCheck]]] = {}
+    roots = None
+    for letter in letters:
+        if letter.letter_id in checked:
+            continue
+        for attachment_id in dict.fromkeys(letter.attachment_ids):
+            pdf = pdfs.get(attachment_id)
+            if pdf is None or pdf["org_id"] != letter.sender_org_id:
+                continue  # not a PDF, or not the sender's to hand out (it is not granted either)
+            if not await _may_be_signed(store, pdf):
+                continue
+            if roots is None:
+                roots = await asyncio.to_thread(keys.trust_roots)
+            checks = await _verify(store, pdf, roots)
+            found.setdefault(letter.letter_id, []).extend((attachment_id, check) for check in checks)
+    return found
+
+
+async def _may_be_signed(store: ObjectStore, pdf: dict) -> bool:
+    """Whether the file may hold a signature, read as a stream: most PDFs are not signed, and need not be held
+    whole in memory to tell."""
+    async with contextlib.aclosing(store.stream(pdf["storage_key"])) as chunks:
+        tail = b""
+        async for chunk in chunks:
+            window = tail + chunk
+            if SIGNATURE_MARKER in window:
+                return True
+            tail = window[-len(SIGNATURE_MARKER) :]
+    return False
+
+
+async def _verify(store: ObjectStore, pdf: dict, roots) -> list[SignatureCheck]:
+    data = await _read_object(store, pdf["storage_key"], pdf["size"])
+    if hashlib.sha256(data).hexdigest() != pdf["sha256"]:
+        # The stored bytes are not the ones that were uploaded: whatever they say, the file was changed.
+        log.error("attachment %s does not match its SHA-256; its signatures are not what was sent", pdf["id"])
+        return [SignatureCheck("", "", False, False, None, "modified")]
+    return await asyncio.to_thread(verify_pdf, data, roots)
+
+
+async def record_signature_checks(
+    session, sent: list[tuple[Envelope, LetterSent]], found: dict[uuid.UUID, list[tuple[uuid.UUID, SignatureCheck]]]
+) -> None:
+    """Runs inside the consumer's unit of work, after the letters are recorded: stores the findings and stages a
+    `letter.signature-invalid` for each PDF with a signature that failed, once per letter."""
+    repo = AttachmentRepository(session)
+    letters = {event.letter_id: (envelope, event) for envelope, event in sent if event.letter_id in found}
+    fresh = set(letters) - await repo.letters_checked(list(letters))
+    now = thai.now()
+    rows = []
+    for letter_id in sorted(fresh):
+        envelope, event = letters[letter_id]
+        failed: dict[uuid.UUID, str] = {}
+        for attachment_id, check in found[letter_id]:
+            rows.append(_check_row(letter_id, attachment_id, check, now))
+            if check.problem is not None:
+                failed.setdefault(attachment_id, check.problem)
+        for attachment_id, problem in failed.items():
+            await stage(session, tables.outbox, _signature_invalid(envelope, event, attachment_id, problem, now))
+            log.warning("letter %s: a signature in attachment %s failed (%s)", letter_id, attachment_id, problem)
+    await repo.add_checks(rows)
+
+
+def _check_row(letter_id: uuid.UUID, attachment_id: uuid.UUID, check: SignatureCheck, now) -> dict:
+    return {
+        "letter_id": letter_id,
+        "attachment_id": attachment_id,
+        "field": check.field,
+        "signer": check.signer[:300],
+        "valid": check.valid,
+        "trusted": check.trusted,
+        "signed_at": check.signed_at,
+        "problem": check.problem,
+        "checked_at": now,
+    }
+
+
+def _signature_invalid(cause: Envelope, letter: LetterSent, attachment_id: uuid.UUID, problem: str, now) -> Envelope:
+    event = SignatureInvalid(
+        letter_id=letter.letter_id,
+        attachment_id=attachment_id,
+        sender_org_id=letter.sender_org_id,
+        problem=problem,
+        checked_at=now,
+    )
+    envelope = event.envelope(
+        source=SOURCE, subject=str(letter.letter_id), actor=SYSTEM, correlation_id=cause.correlation_id
+    )
+    return envelope.model_copy(update={"causation_id": str(cause.id)})

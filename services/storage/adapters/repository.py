@@ -8,7 +8,15 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.storage.adapters.tables import attachments, grants, letter_attachments, sent_letters, stamped_copies
+from services.storage.adapters.tables import (
+    attachments,
+    grants,
+    letter_attachments,
+    sent_letters,
+    signature_checks,
+    signed_drafts,
+    stamped_copies,
+)
 from services.storage.domain.attachments import PDF
 from services.storage.domain.clearance import Classification
 from shared.db import insert_ignore
@@ -136,3 +144,52 @@ class AttachmentRepository:
         )
         row = (await self.session.execute(query)).mappings().first()
         return dict(row) if row else None
+
+    async def signed_draft(self, draft_id: uuid.UUID) -> dict | None:
+        """The signed PDF of a draft, with its attachment's unit, hash and size."""
+        query = (
+            select(signed_drafts, attachments.c.org_id, attachments.c.sha256, attachments.c.size)
+            .join(attachments, attachments.c.id == signed_drafts.c.attachment_id)
+            .where(signed_drafts.c.draft_id == draft_id)
+        )
+        row = (await self.session.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def add_signed_draft(self, row: dict) -> None:
+        await self.session.execute(insert(signed_drafts).values(**row))
+
+    async def pdfs(self, ids: list[uuid.UUID]) -> list[dict]:
+        """Of `ids`, the attachments that are PDFs, with what reading them needs."""
+        if not ids:
+            return []
+        query = select(attachments).where(attachments.c.id.in_(ids), attachments.c.content_type == PDF)
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def letters_checked(self, letter_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Of `letter_ids`, those whose signatures were checked already."""
+        if not letter_ids:
+            return set()
+        query = select(signature_checks.c.letter_id).where(signature_checks.c.letter_id.in_(letter_ids)).distinct()
+        return set((await self.session.execute(query)).scalars())
+
+    async def add_checks(self, rows: list[dict]) -> None:
+        """Records what verification found; a finding recorded before stays as it was."""
+        if rows:
+            await self.session.execute(insert_ignore(self.session, signature_checks), rows)
+
+    async def signatures(self, letter_id: uuid.UUID, org_id: uuid.UUID) -> list[dict] | None:
+        """What verification found about the letter's signatures, in the PDFs of it the unit may read (in the
+        letter's order); None when the unit may read nothing the letter carried."""
+        readable = (
+            select(letter_attachments.c.attachment_id, letter_attachments.c.ordinal)
+            .join(attachments, attachments.c.id == letter_attachments.c.attachment_id)
+            .where(letter_attachments.c.letter_id == letter_id, _readable(org_id))
+        )
+        ordinals = dict((await self.session.execute(readable)).tuples().all())
+        if not ordinals:
+            return None
+        query = select(signature_checks).where(
+            signature_checks.c.letter_id == letter_id, signature_checks.c.attachment_id.in_(list(ordinals))
+        )
+        rows = [dict(row) for row in (await self.session.execute(query)).mappings()]
+        return sorted(rows, key=lambda row: (ordinals[row["attachment_id"]], str(row["attachment_id"]), row["field"]))

@@ -1,7 +1,20 @@
 """Storage's tables: attachments (metadata only; the bytes are in the object store), read grants, the letters
-that carried them, stamped copies, outbox, inbox."""
+that carried them, stamped copies, signed drafts and what verification found, outbox, inbox."""
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Uuid, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    text,
+)
 
 from shared.db import UTCDateTime
 from shared.outbox import inbox_table, outbox_table
@@ -73,6 +86,34 @@ stamped_copies = Table(
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# The signed PDF of each draft (ลงนาม): an attachment like an upload, owned by the draft's unit, so the letter's
+# recipients read it through the same grants. One per draft: signing again answers the same file.
+signed_drafts = Table(
+    "signed_drafts",
+    metadata,
+    Column("draft_id", Uuid, primary_key=True),
+    Column("attachment_id", Uuid, ForeignKey("attachments.id"), nullable=False, unique=True),
+    Column("signer", String(100), nullable=False),  # the username whose key signed
+    Column("signer_name", String(300), nullable=False),  # the signer as their certificate names them
+    Column("signed_at", UTCDateTime(), nullable=False),
+)
+
+# What verification found, when a letter was sent, about each signature in the PDFs it carried. A field of ""
+# stands for a PDF that could not be read as a signed file at all.
+signature_checks = Table(
+    "signature_checks",
+    metadata,
+    Column("letter_id", Uuid, ForeignKey("sent_letters.letter_id"), primary_key=True),
+    Column("attachment_id", Uuid, ForeignKey("attachments.id"), primary_key=True),
+    Column("field", String(210), primary_key=True),  # the signature field's name in the PDF
+    Column("signer", String(300), nullable=False),  # as the signer's certificate names them
+    Column("valid", Boolean, nullable=False),  # intact, correct, and not changed by what was added later
+    Column("trusted", Boolean, nullable=False),  # chains to a configured trust root, within its validity
+    Column("signed_at", UTCDateTime(), nullable=True),
+    Column("problem", String(16), nullable=True),  # modified | untrusted | broken | expired; None when all is well
+    Column("checked_at", UTCDateTime(), nullable=False),
 )
 
 outbox = outbox_table(metadata)

@@ -144,3 +144,9 @@ def _without_pages() -> bytes:
 def test_what_cannot_be_stamped_is_refused_with_a_clear_reason(data, reason):
     with pytest.raises(StampError, match=reason):
         stamp_pdf(data, STAMP)
+
+
+def test_a_unit_name_with_sara_am_copies_out_as_it_reads():
+    # สระอำ is drawn as two glyphs; the second must not come out as a made-up character.
+    stamp = ReceiptStamp("สำนักงานปลัดกระทรวงการคลัง", 7, STAMP.received_at)
+    assert "\nสำนักงานปลัดกระทรวงการคลัง\nเลขรับ 7\n" in page_text(stamp_pdf(files.real_pdf(1), stamp))
