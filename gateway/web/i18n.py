@@ -443,6 +443,7 @@ TH: dict[str, str] = {
     "draft.preview_updating": "กำลังปรับตัวอย่าง…",
     "draft.preview_updated": "ตัวอย่างตรงกับที่พิมพ์แล้ว",
     "draft.preview_refused": "ยังแสดงตัวอย่างไม่ได้",
+    "draft.pdf_refused": "แสดงหนังสือไม่ได้",
     "draft.untitled": "(ยังไม่มีเรื่อง)",
     "draft.version_n": "ฉบับที่ {n}",
     "draft.current_version": "ฉบับปัจจุบัน",
@@ -490,6 +491,7 @@ TH: dict[str, str] = {
     "notice.draft_recalled": "ดึงร่างกลับแล้ว",
     "notice.draft_signed": "ลงนามแล้ว หนังสือที่ {doc_no}",
     "notice.draft_signed_many": "ลงนามแล้ว {n} ฉบับ",
+    "notice.draft_dispatched": "ส่งหนังสือแล้ว เลขที่ {doc_no}",
     "notice.delegation_added": "บันทึกการมอบอำนาจแล้ว",
     "delegation.title": "การมอบอำนาจ",
     "delegation.hint": (
@@ -994,6 +996,7 @@ EN: dict[str, str] = {
     "draft.preview_updating": "Updating the preview…",
     "draft.preview_updated": "The preview shows what you typed",
     "draft.preview_refused": "No preview yet",
+    "draft.pdf_refused": "The letter cannot be shown",
     "draft.untitled": "(no subject yet)",
     "draft.version_n": "version {n}",
     "draft.current_version": "current",
@@ -1046,6 +1049,7 @@ EN: dict[str, str] = {
     "notice.draft_recalled": "Draft recalled",
     "notice.draft_signed": "Signed, letter {doc_no}",
     "notice.draft_signed_many": "{n} letters signed",
+    "notice.draft_dispatched": "Letter {doc_no} dispatched",
     "notice.delegation_added": "Delegation saved",
     "delegation.title": "Delegations",
     "delegation.hint": (

@@ -95,7 +95,9 @@ def test_a_draft_goes_up_the_line_is_signed_by_a_delegate_dispatched_and_arrives
     assert previewed.value.headers["content-type"] == "application/pdf"
     assert "frame-ancestors 'self'" in previewed.value.headers["content-security-policy"]
     expect(officer.locator("#preview-status")).to_have_text("ตัวอย่างตรงกับที่พิมพ์แล้ว")
-    shoot(officer, "drafting")
+    officer.evaluate("window.scrollTo(0, 0)")
+    officer.wait_for_timeout(1500)  # the PDF viewer paints its page a moment after the frame has loaded
+    shoot(officer, "drafting", full_page=False)
     officer.locator("#save-propose").click()
     expect(officer.locator("#notice")).to_have_text("เสนอแล้ว")
     expect(officer.locator("#draft-status")).to_have_text("อยู่ระหว่างเสนอ")
@@ -146,6 +148,8 @@ def test_a_draft_goes_up_the_line_is_signed_by_a_delegate_dispatched_and_arrives
     deputy.goto(f"/drafts/{draft_id}")
     expect(deputy.locator("#draft-status")).to_have_text("ลงนามแล้ว รอส่ง")
     expect(deputy.locator("#on-behalf")).to_have_text("ปฏิบัติราชการแทน อธิบดีกรมบัญชีกลาง")
+    deputy.wait_for_timeout(1500)  # the signed PDF painted in its frame
+    shoot(deputy, "draft-signed", full_page=False)
     doc_no = deputy.locator("#draft-doc-no strong").inner_text()
     assert doc_no.startswith("กค")
 

@@ -29,7 +29,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 BOXES = ("to_sign", "to_review", "to_dispatch", "mine")
 EDITABLE_BY_AUTHOR = ("draft", "returned")
 ON_THE_LINE = ("in_review", "awaiting_signature")
-NOTICES = ("created", "saved", "proposed", "endorsed", "returned", "recalled", "signed", "signed_many")
+NOTICES = ("created", "saved", "proposed", "endorsed", "returned", "recalled", "signed", "signed_many", "dispatched")
 
 # The preview and the PDF are shown inside this site's own pages (an iframe): they may be framed by this site
 # only, and run nothing.
@@ -285,8 +285,8 @@ async def preview(request: Request) -> Response:
     return _pdf(answer.content, "preview.pdf")
 
 
-def _framed_problem(request: Request, errors: dict, status: int) -> Response:
-    response = render(request, "draft_preview_error.html", status=status, errors=errors)
+def _framed_problem(request: Request, errors: dict, status: int, title: str = "draft.preview_refused") -> Response:
+    response = render(request, "draft_preview_error.html", status=status, errors=errors, title=title)
     response.headers.update(FRAMED)
     return response
 
@@ -322,6 +322,7 @@ async def draft_page(request: Request, draft_id: uuid.UUID) -> Response:
         names={org["id"]: org["name"] for org in orgs},
         who={p["username"]: p["display_name"] for p in await line_people(request)} | names_on_the_line(draft),
         can=allowed_now(draft, me),
+        letter_readable=is_clerk(me) and me.get("org_id") == draft["org_id"],
         signing=signing_choices(draft, me, delegations),
         attachments=[{"id": str(i), "meta": meta.get(str(i))} for i in fields.get("attachment_ids") or []],
         notice=notice(request),
@@ -417,9 +418,10 @@ async def act(request: Request, draft_id: uuid.UUID, action: Action) -> Response
             status_code=303,
         )
     elif action == "dispatch":
+        # Back to the draft: the letter is its unit's (the registry that sent it may not open it as a letter).
         letter = await client.post(path)
-        query = urlencode({"notice": "sent", "doc": letter.get("doc_no") or ""})
-        return RedirectResponse(f"/letters/{letter['id']}?{query}", status_code=303)
+        query = urlencode({"notice": "dispatched", "doc": letter.get("doc_no") or ""})
+        return RedirectResponse(f"/drafts/{draft_id}?{query}", status_code=303)
     else:
         await client.post(path)
     done = {"propose": "proposed", "endorse": "endorsed", "recall": "recalled", "return": "returned"}[action]
@@ -436,7 +438,8 @@ async def pdf(request: Request, draft_id: uuid.UUID) -> Response:
     try:
         answer = await _streamed(request, lambda services, who: draft_pdf(request, services, who, draft_id, version))
     except ApiError as error:
-        return _framed_problem(request, {"_form": forms.readable(error.detail, lang_of(request))}, error.status)
+        why = {"_form": forms.readable(error.detail, lang_of(request))}
+        return _framed_problem(request, why, error.status, title="draft.pdf_refused")
     answer.headers.update(FRAMED)
     if request.query_params.get("download") == "1":
         name = f"draft-{draft_id}" + (f"-v{version}" if version else "") + ".pdf"
