@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +29,7 @@ from shared.contracts import LetterType, Secrecy, Urgency
 from shared.db import Database
 from shared.principal import Principal
 from shared.problems import UPSTREAM, problem_responses
-from shared.schemas import Contact, ReasonRequest, Reference, SendLetterRequest, Text
+from shared.schemas import IDEMPOTENCY_KEY, Contact, ReasonRequest, Reference, SendLetterRequest, Text
 
 router = APIRouter(tags=["drafts"])
 
@@ -80,11 +80,19 @@ class PreviewRequest(BaseModel):
 
 
 @router.post("/drafts", status_code=201, responses=problem_responses(400, 401, 403, 404, 422, *UPSTREAM))
-async def create_draft(body: DraftRequest, who: CurrentUser, db: DbDep, services: ServicesDep):
-    """A new draft of the caller's unit, version 1, status `draft`; it takes no number until it is signed."""
+async def create_draft(
+    body: DraftRequest,
+    who: CurrentUser,
+    db: DbDep,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(pattern=IDEMPOTENCY_KEY)] = None,
+):
+    """A new draft of the caller's unit, version 1, status `draft`; it takes no number until it is signed. The
+    same `Idempotency-Key` again answers the same draft."""
     policy.require(who, "draft.write")
     payload = await _draft_payload(services, db, who, body)
-    return with_thai_dates(await services.json("intake", "POST", "/drafts", who, json=payload))
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+    return with_thai_dates(await services.json("intake", "POST", "/drafts", who, json=payload, headers=headers))
 
 
 @router.put("/drafts/{draft_id}", responses=problem_responses(400, 401, 403, 404, 409, 422, *UPSTREAM))
@@ -97,11 +105,21 @@ async def edit_draft(draft_id: uuid.UUID, body: DraftRequest, who: CurrentUser, 
 
 
 @router.get("/drafts", responses=problem_responses(401, 403, 422, *UPSTREAM))
-async def list_drafts(request: Request, who: CurrentUser, services: ServicesDep, box: Box = "mine"):
+async def list_drafts(
+    request: Request,
+    who: CurrentUser,
+    services: ServicesDep,
+    box: Box = "mine",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+):
     """mine: the caller's own drafts; to_review: those waiting for him on the line; to_sign (ที่รอลงนาม): those
-    waiting for his signature, his own or as a delegate; to_dispatch: signed letters his registry sends."""
+    waiting for his signature, his own or as a delegate; to_dispatch: signed letters his registry sends. The
+    latest first, a page at a time (`next_cursor`)."""
     policy.require(who, "draft.read")
-    params: list[tuple[str, str]] = [("box", box)]
+    params: list[tuple[str, str | int]] = [("box", box), ("limit", limit)]
+    if cursor:
+        params.append(("cursor", cursor))
     if box == "to_sign":
         params += await _delegators(request, who)
     return with_thai_dates(await services.json("intake", "GET", "/drafts", who, params=params))
@@ -125,8 +143,10 @@ async def get_version(
 ):
     """An earlier (or the current) version's fields, who wrote it and when."""
     policy.require(who, "draft.read")
-    await read_draft(request, services, who, draft_id)  # 404 unless the caller may see the draft
-    return with_thai_dates(await services.json("intake", "GET", f"/drafts/{draft_id}/versions/{version}", who))
+    params = await _delegators(request, who)
+    return with_thai_dates(
+        await services.json("intake", "GET", f"/drafts/{draft_id}/versions/{version}", who, params=params)
+    )
 
 
 @router.post("/drafts/{draft_id}/propose", responses=problem_responses(401, 403, 404, 409, 422, *UPSTREAM))

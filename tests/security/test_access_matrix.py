@@ -241,6 +241,9 @@ ROWS = (
     Row("GET", "/letters/{letter_id}/signatures", "/letters/{letter}/signatures",
         "whether the signatures on the letter's PDFs verify (none here: an uploaded PDF)",
         (200, NORMAL_ONLY, 200, UP_TO_CONFIDENTIAL, 200, NORMAL_ONLY, 404, 404, 403, 403, 401)),
+    Row("GET", "/letters/{letter_id}/signatures", "/letters/{signed}/signatures",
+        "the signature on ops's signed and dispatched draft (to กรมสรรพสามิต)",
+        (200, 200, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY),
     Row("GET", "/outbox", "/outbox", "the unit's sent letters",
         (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
     Row("GET", "/inbox", "/inbox", "the unit's received letters",
@@ -276,13 +279,13 @@ ROWS = (
     Row("POST", "/drafts/{draft_id}/dispatch", "/drafts/{draft}/dispatch",
         "dispatch by the unit's registry (again: the same letter)",
         (200, 200, 404, 404, 404, 404, 404, 404, 403, 403, 401), ANY),
-    # Delegations of signing authority: ops.chief's to ops.clerk
+    # Delegations of signing authority: ops.chief's to td.clerk
     Row("POST", "/delegations", "/delegations", "ops.chief's authority to ops.junior (an executive's or admin's)",
         (403, 403, 403, 403, 403, 403, 403, 403, 403, 201, 401), ANY, _json(_delegation)),
     Row("GET", "/delegations", "/delegations", "those given by or to oneself (all: admin)",
         (200, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401), ANY),
     Row("POST", "/delegations/{delegation_id}/revoke", "/delegations/{delegation}/revoke",
-        "revoke ops.chief's delegation to ops.clerk (again: as it was)",
+        "revoke ops.chief's delegation to td.clerk (again: as it was)",
         (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY),
     # Deliveries: the recipient's (cgd's) delivery, registered and forwarded to rd, and rd's forwarded copy
     Row("POST", "/deliveries/{delivery_id}/receive", "/deliveries/{delivery}/receive",
@@ -378,6 +381,7 @@ class Draft:
     id: str
     subject: str
     body: str
+    letter_id: str  # the letter it became
 
 
 @dataclass
@@ -393,7 +397,7 @@ class World:
     def objects(self, level: str | None) -> dict:
         named = {"ops": self.orgs["ops"], "cgd": self.orgs["cgd"], "year": self.year}
         if self.draft:
-            named |= {"draft": self.draft.id, "delegation": self.delegation}
+            named |= {"draft": self.draft.id, "signed": self.draft.letter_id, "delegation": self.delegation}
         if level not in self.letters:
             return named
         letter = self.letters[level]
@@ -423,7 +427,7 @@ class World:
         if self.draft and user.unit != "ops":
             kept.append(self.draft.body)
             if user.name != "auditor":  # the signed letter is in ops's send register, which auditors read
-                kept.append(self.draft.subject)
+                kept += [self.draft.subject, self.draft.letter_id]
         return kept
 
 
@@ -525,12 +529,21 @@ async def _signed_draft(world: World) -> Draft:
     for who, action in ((clerk, "propose"), (chief, "sign"), (clerk, "dispatch")):
         done = await client.post(f"{PREFIX}/drafts/{draft_id}/{action}", headers=who)
         assert done.status_code == 200, done.text
-    return Draft(draft_id, body["subject"], body["body"])
+    letter_id = done.json()["id"]
+    # Storage verifies the signature once it hears the letter was sent.
+    signatures = f"{PREFIX}/letters/{letter_id}/signatures"
+    await eventually(lambda: _answers(client, clerk, signatures, lambda found: len(found) == 1))
+    return Draft(draft_id, body["subject"], body["body"], letter_id)
+
+
+async def _answers(client, headers, url, check) -> bool:
+    response = await client.get(url, headers=headers)
+    return response.status_code == 200 and check(response.json())
 
 
 async def _delegation_from_the_signer(world: World) -> str:
     chief = await login(world.client, SIGNER.name)
-    body = {**_delegation(world, None), "to_username": "ops.clerk"}
+    body = {**_delegation(world, None), "to_username": "td.clerk"}
     made = await world.client.post(f"{PREFIX}/delegations", headers=chief, json=body)
     assert made.status_code == 201, made.text
     return made.json()["id"]
@@ -728,7 +741,8 @@ def render() -> str:
         "`{cgd}` the units' ids.",
         "",
         "`{draft}` is a draft ops.clerk wrote, proposed to ops.chief (an executive of ops, no column), who signed it,",
-        "and ops.clerk dispatched to กรมสรรพสามิต; `{delegation}` is ops.chief's delegation to ops.clerk.",
+        "and ops.clerk dispatched to กรมสรรพสามิต as `{signed}`; `{delegation}` is ops.chief's delegation to",
+        "td.clerk.",
         "",
         "## Reading a cell",
         "",
