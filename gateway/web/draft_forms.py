@@ -96,13 +96,15 @@ def person_text(person: dict) -> str:
 
 
 def username_of(text: str, people: list[dict]) -> tuple[str | None, str | None]:
-    """(username, None) for what was typed, or (None, why not). Without a people list the text is taken as
-    the username itself and the API decides."""
+    """(username, None) for what was typed, or (None, why not). "name (username)" and, without a people list,
+    any text are taken as the username itself, and the API decides."""
     typed = thai.clean(text or "").strip()
     if not typed:
         return None, None
     bracketed = _USERNAME_IN_BRACKETS.search(typed)
-    wanted = bracketed.group(1) if bracketed else typed
+    if bracketed:  # as suggested (or as the draft's line shows it): the username itself, which the API checks
+        return bracketed.group(1), None
+    wanted = typed
     if not people:
         return wanted, None
     by_name = {p["username"].casefold(): p for p in people}

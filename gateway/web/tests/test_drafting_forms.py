@@ -1,10 +1,11 @@
 """The drafting pages' own decisions, without a server: whom a typed name means, which buttons a person sees
-on a draft at each turn, and in which capacity he may sign it."""
+on a draft at each turn, in which capacity he may sign it, and how a letter's signature check is shown."""
 
 from __future__ import annotations
 
-from gateway.web import draft_forms
+from gateway.web import dates, draft_forms, i18n
 from gateway.web.pages.drafts import allowed_now, signing_choices
+from gateway.web.render import env
 
 PEOPLE = [
     {"username": "cgd.head", "display_name": "นายสมศักดิ์ ตั้งใจ", "position": "หัวหน้ากลุ่มงาน"},
@@ -84,3 +85,21 @@ def test_a_signing_left_halfway_is_offered_to_its_signer_to_finish():
     halfway = draft("signing", None, "signed", signed_by="cgd.deputy")
     assert [c["kind"] for c in signing_choices(halfway, me("cgd.deputy"), [])] == ["resume"]
     assert signing_choices(halfway, me("cgd.dg"), []) == []
+
+
+def test_a_letters_signature_is_shown_valid_with_its_signer_or_as_a_red_warning_saying_what_failed():
+    macros = env.get_template("macros.html").module
+    t, dt = i18n.translator("th"), (lambda value: dates.date_time(value, "th"))
+    at = "2026-12-02T07:30:00+00:00"
+    good = {"signer": "นางสาวรัตนา ยุติธรรม", "valid": True, "trusted": True, "signed_at": at}
+    valid = str(macros.signatures(t, dt, [good]))
+    assert "ลายมือชื่ออิเล็กทรอนิกส์ถูกต้อง" in valid and "นางสาวรัตนา ยุติธรรม" in valid and "14:30" in valid
+    assert 'data-valid="true"' in valid and "alert" not in valid
+
+    changed = {"signer": "นางสาวรัตนา ยุติธรรม", "valid": False, "trusted": True, "signed_at": at, "problem": "modified"}
+    warned = str(macros.signatures(t, dt, [changed]))
+    assert "ลายมือชื่ออิเล็กทรอนิกส์ไม่ถูกต้อง" in warned and "เอกสารถูกแก้ไขหลังลงนาม" in warned
+    assert 'class="signature-status invalid"' in warned and 'role="alert"' in warned
+
+    stranger = {"signer": "CN=someone", "valid": True, "trusted": False, "signed_at": at, "problem": "untrusted"}
+    assert "ไม่อาจยืนยันผู้ลงนามได้" in str(macros.signatures(t, dt, [stranger]))
