@@ -192,7 +192,8 @@ async def stamped(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipa
 async def render(body: RenderRequest, request: Request, who: CurrentPrincipal):
     """The letter in its official layout as a PDF, not stored (a draft's preview)."""
     pdf = await service.render(request.app.state.signing, body.letter())
-    return Response(pdf, media_type=PDF, headers={"Cache-Control": "no-store", **DOWNLOAD_HEADERS})
+    # Shown in the drafting page's preview, so not sandboxed as downloads are; never cached, drafts change.
+    return Response(pdf, media_type=PDF, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 @router.post("/drafts/{draft_id}/signed-pdf")

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from services.launcher import embedded
+from shared import thai
 from shared.settings import Settings
 from tests.e2e.helpers import PDF, eventually, inbox_item, login, org_ids
 
@@ -97,11 +98,29 @@ class Sarabun:
         received = await client.post(f"/api/v1/deliveries/{items[0]['delivery_id']}/receive", headers=cgd)
         assert received.status_code == 200, received.text
         groups = (await client.get("/api/v1/groups", headers=ops)).json()
+        draft = await client.post(
+            "/api/v1/drafts",
+            headers=ops,
+            json={"type": "external", "subject": "ร่างหนังสือ", "body": "ข้อความ", "recipient_org_ids": [orgs["cgd"]],
+                  "signer": "cgd.dg"},
+        )  # fmt: skip
+        assert draft.status_code == 201, draft.text
+        today = thai.today().isoformat()
+        delegation = await client.post(
+            "/api/v1/delegations",
+            headers=self.headers["admin"],
+            json={"from_username": "cgd.dg", "to_username": "cgd.deputy", "org_key": "cgd", "kind": "delegated",
+                  "valid_from": today, "valid_to": today},
+        )  # fmt: skip
+        assert delegation.status_code == 201, delegation.text
         self.ids = dict(
             letter_id=letters,
             delivery_id=[item["delivery_id"] for item in items],
             attachment_id=[upload.json()["id"]],
             register=["send", "receive"],
+            draft_id=[draft.json()["id"]],
+            version=[1],
+            delegation_id=[delegation.json()["id"]],
         )
         # Lists in request bodies that name real things: recipients, copies, groups, attachments, references.
         self.lists = {
@@ -153,7 +172,15 @@ def api_schema(sarabun):
 def test_no_server_errors_and_answers_match_the_schema(api_schema, sarabun, role, subtests):
     # The first request starts this test's deployment; the fuzzing then knows its tokens and ids.
     assert api_schema["/api/v1/orgs"]["GET"].Case().call().status_code == 401
-    assert set(sarabun.ids) == {"letter_id", "delivery_id", "attachment_id", "register"}
+    assert set(sarabun.ids) == {
+        "letter_id",
+        "delivery_id",
+        "attachment_id",
+        "register",
+        "draft_id",
+        "version",
+        "delegation_id",
+    }
     headers = sarabun.headers[role]
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 20, "the gateway publishes fewer operations than expected"

@@ -202,9 +202,15 @@ class _Page:
         self.y = GARUDA_TOP
 
     def measure(self, size: float = TEXT_SIZE, style: str = "") -> Callable[[str], float]:
+        """The width of a text in millimetres, from the font's advance widths without shaping: for Thai they
+        are the shaped widths (marks take no room), kerning only ever narrows Latin text, and shaping every
+        candidate line (a millisecond each) would make a long letter take half a minute."""
+        self.pdf.set_font(FONT_FAMILY, style, size)
+        advances = self.pdf.current_font.cw
+        scale = size / 1000 / self.pdf.k
+
         def width(text: str) -> float:
-            self.pdf.set_font(FONT_FAMILY, style, size)
-            return self.pdf.get_string_width(text)
+            return sum(advances[ord(ch)] for ch in text) * scale
 
         return width
 
@@ -423,14 +429,16 @@ def wrap(text: str, width: float, measure: Callable[[str], float], first_width: 
             # fill this one, rather than leave a gap a third of the line wide. Other scripts move the word.
             head, rest = "", word
             if _is_thai(word) and measure(line) < FILL_BELOW * room():
-                head, rest = _split(word, room(), lambda part, prefix=f"{line} ": measure(prefix + part))
+                head, rest = _split(word, room() - measure(f"{line} "), measure)
             lines.append(f"{line} {head}" if head else line)
             word = rest
-        while measure(word) > room():
+        while word:
             head, rest = _split(word, room(), measure)
+            if not rest:
+                break  # the rest of the run fits on a line
             if not head:  # not one syllable fits a whole line: cut after the first letter and its marks
-                head, rest = _split(word, float("inf"), lambda part: 0.0 if len(part) <= 1 else float("inf"))
-                head, rest = (head, rest) if head else (word, "")
+                cut = next((i for i in range(1, len(word)) if _may_break_before(word, i)), len(word))
+                head, rest = word[:cut], word[cut:]
             lines.append(head)
             word = rest
         line = word
@@ -445,13 +453,19 @@ def _is_thai(word: str) -> bool:
 
 def _split(word: str, width: float, measure: Callable[[str], float]) -> tuple[str, str]:
     """The longest head of `word` that fits in `width`, cut where a break is allowed (preferring a syllable's
-    end), and the rest. The head is empty when not even one syllable fits."""
-    fits = 0
-    for i in range(1, len(word)):
-        if _may_break_before(word, i):
-            if measure(word[:i]) > width:
-                break
-            fits = i
+    end), and the rest: (word, "") when all of it fits, ("", word) when not even one syllable does. Measures
+    only as far as a line reaches, so a run of any length costs no more than a line's worth."""
+    fits, reached = 0, 0.0
+    for i in range(1, len(word) + 1):
+        if i < len(word) and not _may_break_before(word, i):
+            continue
+        # Widths add up letter by letter (no kerning in the measure), so only the new part is measured.
+        reached += measure(word[fits:i]) if fits else measure(word[:i])
+        if reached > width:
+            break
+        if i == len(word):
+            return word, ""
+        fits = i
     if fits == 0:
         return "", word
     for i in range(fits, max(fits - _LOOK_BACK, 0), -1):

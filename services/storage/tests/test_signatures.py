@@ -279,7 +279,8 @@ async def test_a_signature_that_fails_is_flagged_once_with_its_problem(storage):
     tampered_id = await _upload(storage, flip_signed_byte(await asyncio.to_thread(signed_letter)), "tampered.pdf")
     stranger = await asyncio.to_thread(sign_pdf, render_letter(letter()), other_ca().signer, appearance())
     stranger_id = await _upload(storage, stranger, "stranger.pdf")
-    sent, sent_letter = letter_sent([tampered_id, stranger_id], [ORG_B, ORG_C])
+    broken_id = await _upload(storage, b"%PDF-1.7\n/ByteRange [0 1 2 3]\n" + bytes(500) + b"\n%%EOF", "x.pdf")
+    sent, sent_letter = letter_sent([tampered_id, stranger_id, broken_id], [ORG_B, ORG_C])
     consume = storage.runtime.consumers[LETTER_SENT_QUEUE]
 
     await consume([sent])
@@ -289,8 +290,8 @@ async def test_a_signature_that_fails_is_flagged_once_with_its_problem(storage):
     events = await _invalid_events(storage)
     problems = {event["data"]["attachment_id"]: event["data"]["problem"] for event in events}
     # The test's demo CA is not this service's: the stranger and the tampered file are both untrusted at best.
-    assert problems == {tampered_id: "modified", stranger_id: "untrusted"}
-    assert len(events) == 2
+    assert problems == {tampered_id: "modified", stranger_id: "untrusted", broken_id: "broken"}
+    assert len(events) == 3
     for event in events:
         assert event["data"]["letter_id"] == str(sent_letter["letter_id"])
         assert event["data"]["sender_org_id"] == str(ORG_A)
@@ -299,7 +300,11 @@ async def test_a_signature_that_fails_is_flagged_once_with_its_problem(storage):
     assert [(s["attachment_id"], s["valid"], s["trusted"], s["problem"]) for s in shown] == [
         (tampered_id, False, False, "modified"),
         (stranger_id, True, False, "untrusted"),
+        (broken_id, False, False, "broken"),
     ]
+    # Whatever its PDFs hold, the letter reached its recipients: they may read every file.
+    for attachment_id in (tampered_id, stranger_id, broken_id):
+        assert (await content(storage, attachment_id, org=ORG_C)).status_code == 200
 
 
 async def test_the_stamped_copy_of_a_signed_letter_keeps_its_signature_valid(start):
