@@ -1,5 +1,6 @@
-"""The web interface for clerks, unit heads, auditors and administrators: server-rendered pages at `/` that
-are a client of the public API at /api/v1, called in-process with the signed-in user's token."""
+"""The web interface for clerks, officers who draft, executives who review and sign, auditors and
+administrators: server-rendered pages at `/` that are a client of the public API at /api/v1, called in-process
+with the signed-in user's token."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from gateway.web.pages import (
     audit,
     auth,
     compose,
+    delegations,
+    drafts,
     files,
     followup,
     inbox,
@@ -31,6 +34,8 @@ ROUTERS = (
     inbox,
     compose,
     letter,
+    drafts,
+    delegations,
     registers,
     followup,
     audit,

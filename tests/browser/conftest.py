@@ -146,11 +146,11 @@ def token(api: httpx.Client, username: str) -> dict:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def shoot(page, name: str) -> None:
-    """A screenshot of the whole page, <name>.png in SCREENSHOTS (docs/screenshots for the README with
-    `make screenshots`)."""
+def shoot(page, name: str, full_page: bool = True) -> None:
+    """A screenshot of the whole page (or of what the window shows: a PDF in a frame is painted only there),
+    <name>.png in SCREENSHOTS (docs/screenshots for the README with `make screenshots`)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def pick(picker, fragment: str, key: str) -> None:

@@ -40,6 +40,8 @@ def home_of(me: dict) -> str:
         return "/audit"
     if is_admin(me):
         return "/admin/people"
+    if {"staff", "executive"} & set(me.get("roles", [])):
+        return "/drafts"
     return "/me"
 
 
@@ -60,4 +62,26 @@ async def attachment_meta(api: Api, ids: list[str]) -> dict[str, dict | None]:
                 return None
 
     unique = list(dict.fromkeys(ids))
+    return dict(zip(unique, await asyncio.gather(*(one(i) for i in unique)), strict=True))
+
+
+async def signatures_of(api: Api, letter_id: str) -> list[dict]:
+    """What the check of a letter's electronic signatures found: [{signer, valid, trusted, signed_at, problem?}];
+    empty for a letter without signed PDFs, or one the check does not show to this person."""
+    try:
+        found = await api.get(f"/letters/{letter_id}/signatures")
+    except ApiError:
+        return []
+    items = found.get("items", []) if isinstance(found, dict) else found
+    return [s for s in items if isinstance(s, dict)]
+
+
+async def signatures_of_many(api: Api, letter_ids: list[str]) -> dict[str, list[dict]]:
+    gate = asyncio.Semaphore(AT_ONCE)
+
+    async def one(letter_id: str) -> list[dict]:
+        async with gate:
+            return await signatures_of(api, letter_id)
+
+    unique = list(dict.fromkeys(letter_ids))
     return dict(zip(unique, await asyncio.gather(*(one(i) for i in unique)), strict=True))

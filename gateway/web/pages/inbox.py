@@ -15,12 +15,14 @@ from gateway.web import dates, i18n, session
 from gateway.web.client import ApiError
 from gateway.web.directory import recipients, resolve
 from gateway.web.forms import readable
-from gateway.web.pages.common import directory, names, whoami
+from gateway.web.pages.common import directory, names, signatures_of_many, whoami
 from gateway.web.render import WebRoute, api, check_csrf, lang_of, render, wants_json
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 PAGE = 200
+# Letters whose signatures the inbox checks: the unregistered ones, which the clerk is about to register.
+SIGNATURES_SHOWN = 50
 NOTICES = ("received", "returned", "rejected", "forwarded", "annotated", "sent", "recalled", "cancelled")
 
 
@@ -36,6 +38,8 @@ async def inbox(request: Request) -> Response:
     overdue = (await client.get("/follow-up"))["overdue"]
     errors, days = typed_days(filters, lang_of(request))
     items = ordered(narrowed(page["items"], filters, days))
+    unregistered = [item["letter_id"] for item in items if item["status"] == "delivered"]
+    signatures = await signatures_of_many(client, unregistered[:SIGNATURES_SHOWN])
     known = {org["id"]: org for org in orgs}
     senders = [known[i] for i in dict.fromkeys(item["sender_org_id"] for item in page["items"]) if i in known]
     if filters["sender"] in known and known[filters["sender"]] not in senders:
@@ -47,6 +51,7 @@ async def inbox(request: Request) -> Response:
         orgs=orgs,
         names=names(orgs),
         items=items,
+        signatures=signatures,
         filters=filters,
         errors=errors,
         senders=senders,

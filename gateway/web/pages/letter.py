@@ -1,6 +1,7 @@
-"""One letter: its text, attachments (name, size, pages) and stamped copy, the recipients and their timeline from
-the audit log; for the receiving unit the actions and the annotations (เกษียน); for the sender ดึงคืน (recall)
-from a recipient that has not registered it, and ยกเลิก (cancel) while nobody has, each confirmed first."""
+"""One letter: whether its electronic signatures are valid, its text, attachments (name, size, pages) and
+stamped copy, the recipients and their timeline from the audit log; for the receiving unit the actions and the
+annotations (เกษียน); for the sender ดึงคืน (recall) from a recipient that has not registered it, and ยกเลิก
+(cancel) while nobody has, each confirmed first."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.web import i18n
 from gateway.web.client import Api, ApiError
-from gateway.web.pages.common import attachment_meta, directory, names, whoami
+from gateway.web.pages.common import attachment_meta, directory, names, signatures_of, whoami
 from gateway.web.pages.inbox import notice
 from gateway.web.render import WebRoute, api, check_csrf, lang_of, render
 
@@ -43,6 +44,7 @@ async def letter_page(request: Request, letter_id: uuid.UUID) -> Response:
         sender=sender,
         registered=registered,
         attachments=[{"id": i, "meta": meta.get(i)} for i in letter["attachment_ids"]],
+        signatures=await signatures_of(client, str(letter_id)),
         cc=letter.get("cc_org_ids") or [],
         live=letter.get("status") != "cancelled",
         recallable=RECALLABLE,
