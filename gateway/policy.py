@@ -12,8 +12,9 @@ from shared.problems import Problem
 log = logging.getLogger("sarabun.policy")
 
 ALLOWED: dict[str, frozenset[str]] = {
-    "attachment.upload": frozenset({"clerk"}),
-    "attachment.read": frozenset({"clerk"}),
+    # Officers and executives attach files to drafts and read them on their turn (storage scopes by unit).
+    "attachment.upload": frozenset({"clerk", "staff", "executive"}),
+    "attachment.read": frozenset({"clerk", "staff", "executive"}),
     "letter.send": frozenset({"clerk"}),
     "letter.read": frozenset({"clerk"}),
     "outbox.read": frozenset({"clerk"}),
@@ -27,7 +28,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "audit.history": frozenset({"clerk", "auditor"}),
     "audit.log": frozenset({"auditor"}),  # entries, proofs, an agency's events, denied requests
     "audit.checkpoint": frozenset({"clerk", "auditor", "admin"}),  # checkpoint and public key: anyone signed in
-    "directory.read": frozenset({"clerk", "auditor", "admin"}),
+    "directory.read": frozenset({"clerk", "staff", "executive", "auditor", "admin"}),  # a draft's recipients too
     "directory.manage": frozenset({"admin"}),  # import and export the directory
     "register.read": frozenset({"clerk", "auditor"}),
     "register.set_next": frozenset({"admin"}),

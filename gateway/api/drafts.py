@@ -215,7 +215,11 @@ async def sign(
         "POST",
         f"/drafts/{draft_id}/signed-pdf",
         who,
-        json={"render": render, "owner_org_id": str(draft["org_id"])},
+        json={
+            "render": render,
+            "owner_org_id": str(draft["org_id"]),
+            "reader_org_ids": [str(draft["register_org_id"])],
+        },
     )
     recorded = {"attachment_id": signed["attachment_id"], "sha256": signed["sha256"]}
     return with_thai_dates(await services.json("intake", "POST", f"/drafts/{draft_id}/signed", who, json=recorded))

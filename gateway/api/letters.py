@@ -179,8 +179,9 @@ async def cancel(letter_id: uuid.UUID, body: ReasonRequest, who: CurrentUser, se
     """ยกเลิก while nobody has registered it: every delivery is recalled, then the letter is marked
     cancelled (its number stays used). Repeating it after a partial failure completes it."""
     policy.require(who, "letter.cancel")
-    await services.call("intake", "GET", f"/letters/{letter_id}", who)  # 404 unless the caller may see it
-    await services.call("routing", "POST", f"/letters/{letter_id}/recall", who, json={"recipient_org_ids": None})
+    letter = await services.json("intake", "GET", f"/letters/{letter_id}", who)  # 404 unless the caller may see it
+    if letter["status"] != "signed":  # a signed letter not yet dispatched has no deliveries to recall
+        await services.call("routing", "POST", f"/letters/{letter_id}/recall", who, json={"recipient_org_ids": None})
     letter = await services.json("intake", "POST", f"/letters/{letter_id}/cancel", who, json=body.model_dump())
     return with_thai_dates((await _with_deliveries(services, who, [letter]))[0])
 

@@ -106,6 +106,8 @@ class SignedPdfRequest(BaseModel):
 
     render: RenderRequest
     owner_org_id: uuid.UUID  # the unit the signed PDF belongs to: the letter's sender
+    # Units that may read it before it is sent besides the owner and the signer's own: its registry.
+    reader_org_ids: list[uuid.UUID] = Field(default_factory=list, max_length=10)
 
 
 def _db(request: Request):
@@ -208,7 +210,14 @@ async def signed_pdf(draft_id: uuid.UUID, body: SignedPdfRequest, request: Reque
         signed_at=letter.created_at or thai.now(),
     )
     return await service.sign_draft(
-        _db(request), _store(request), request.app.state.signing, draft_id, letter, appearance, body.owner_org_id, who
+        _db(request),
+        _store(request),
+        request.app.state.signing,
+        draft_id,
+        letter,
+        appearance,
+        (body.owner_org_id, *body.reader_org_ids),
+        who,
     )
 
 

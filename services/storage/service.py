@@ -475,11 +475,13 @@ async def sign_draft(
     draft_id: uuid.UUID,
     letter: Letter,
     appearance: Appearance,
-    owner_org_id: uuid.UUID,
+    orgs: tuple[uuid.UUID, ...],
     who: Principal,
 ) -> dict:
     """Renders the letter with its number and date, signs it with the caller's key and stores it as an attachment
-    of `owner_org_id`. Once per draft: asked again, it answers the PDF signed the first time."""
+    of the first of `orgs` (the letter's sender), readable by the others and by the signer's own unit until the
+    letter is sent. Once per draft: asked again, it answers the PDF signed the first time."""
+    owner_org_id = orgs[0]
     done = await _signed_draft(db, draft_id, owner_org_id)
     if done is not None:
         return done
@@ -517,6 +519,9 @@ async def sign_draft(
             repo = AttachmentRepository(session)
             await repo.add(row)
             await repo.add_signed_draft(draft_row)
+            # Those who signed it and the registry that dispatches it read it too; the grant names the draft.
+            readers = dict.fromkeys(org for org in (*orgs[1:], who.org_id) if org != owner_org_id)
+            await repo.grant([(attachment_id, org, draft_id) for org in readers], appearance.signed_at)
             await stage(session, tables.outbox, _attachment_stored(row, who))
     except IntegrityError:
         # Signed twice at once: the other one committed first, and its PDF is the draft's.

@@ -20,7 +20,7 @@ from services.launcher import embedded
 from shared import thai
 from shared.inprocess import StreamingASGITransport
 from shared.settings import Settings
-from tests.e2e.helpers import eventually, inbox_item, login, org_ids
+from tests.e2e.helpers import PASSWORD, eventually, inbox_item, login, org_ids
 from tests.e2e.signed_pdfs import flip_one_byte, pdfsig_available, pdfsig_check, pyhanko_check
 
 LINE = ("cgd.officer", "cgd.head", "cgd.director", "cgd.dg", "cgd.deputy", "cgd.clerk", "rd.clerk")
@@ -157,6 +157,10 @@ async def test_a_draft_goes_up_the_line_is_signed_by_a_delegate_dispatched_and_v
     assert pdfsig_available(), "poppler's pdfsig is needed to verify the signed PDF independently"
     assert await pdfsig_check(pdf) == [True]
     assert await pdfsig_check(spoiled) == [False]
+    # Those who signed it and the registry that dispatches it read the same signed PDF.
+    for reader in ("cgd.deputy", "cgd.dg", "cgd.clerk"):
+        seen_by = await api.get(f"/api/v1/drafts/{draft_id}/pdf", headers=h[reader])
+        assert (seen_by.status_code, seen_by.content) == (200, pdf), reader
 
     # An earlier version is still there, as it was, without the number.
     first = await api.get(f"/api/v1/drafts/{draft_id}/pdf?version=1", headers=h["cgd.officer"])
@@ -347,3 +351,33 @@ async def test_the_live_preview_lays_out_what_is_typed_with_the_signers_name(api
     for part in ("ทดลองดูตัวอย่าง", "ข้อความที่กำลังพิมพ์", "นายประเสริฐ การคลัง", "อธิบดีกรมบัญชีกลาง"):
         assert part in text
     assert (await api.get("/api/v1/drafts?box=mine", headers=officer)).json()["items"] == []  # nothing stored
+
+
+async def test_a_signed_letter_cancelled_before_dispatch_keeps_its_number_and_is_never_sent(api):
+    h = await people(api)
+    orgs = await org_ids(api, h["cgd.clerk"])
+    draft_id = (await up_to_signature(api, h, orgs))["id"]
+    signed = await step(api, h["cgd.dg"], draft_id, "sign")
+    letter_id = signed["letter_id"]
+    # The division's own clerk cancels it: the letter is the division's, numbered in its send register.
+    clerk = {
+        "username": "budget.clerk",
+        "display_name": "นางสาวสมใจ ทะเบียนดี",
+        "org_key": "cgd.budget",
+        "roles": ["clerk"],
+        "clearance": "normal",
+        "password": PASSWORD,
+    }
+    await ok(await api.post("/api/v1/admin/users", headers=await login(api, "admin"), json=clerk), 201)
+    reason = {"reason": "ข้อมูลในหนังสือเปลี่ยนแปลง"}
+    budget_clerk = await login(api, "budget.clerk")
+    cancel = await api.post(f"/api/v1/letters/{letter_id}/cancel", headers=budget_clerk, json=reason)
+    cancelled = await ok(cancel)
+    assert (cancelled["status"], cancelled["doc_no"]) == ("cancelled", signed["doc_no"])
+    dispatch = await api.post(f"/api/v1/drafts/{draft_id}/dispatch", headers=h["cgd.clerk"])
+    assert dispatch.status_code == 409, dispatch.text
+    assert not [
+        i
+        for i in (await ok(await api.get("/api/v1/inbox", headers=h["rd.clerk"])))["items"]
+        if i["letter_id"] == letter_id
+    ]

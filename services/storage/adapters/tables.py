@@ -44,7 +44,7 @@ grants = Table(
     metadata,
     Column("attachment_id", Uuid, ForeignKey("attachments.id"), primary_key=True),
     Column("org_id", Uuid, primary_key=True, index=True),
-    Column("letter_id", Uuid, nullable=False),  # the first letter that granted it, to explain why
+    Column("letter_id", Uuid, nullable=False),  # the first letter (or signed draft) that granted it, to explain why
     Column("granted_at", UTCDateTime(), nullable=False),
 )
 
