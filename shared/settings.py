@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     signing_keys_password: str | None = None
     signing_trust_roots: Path | None = None
     signing_tsa_url: str | None = None
+    # A signed letter leaves at once, without waiting for the registry to dispatch it (ส่งทันทีเมื่อลงนาม). When
+    # its recipients no longer all exist, it waits for the registry as usual.
+    dispatch_on_signing: bool = False
     # The garuda emblem (ตราครุฑ) printed on rendered letters (PNG, JPEG or SVG); unset, its place is left empty.
     garuda_image: Path | None = None
 

@@ -112,6 +112,8 @@ LIBRARY_LOGGERS = (
     "fpdf",
     "PIL",
     "pypdf",
+    "pyhanko",
+    "pyhanko_certvalidator",
     "aio_pika",
     "aiormq",
     "pamqp",

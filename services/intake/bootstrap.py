@@ -21,6 +21,7 @@ def build(settings: Settings, bus: Bus, db: Database | None = None) -> ServiceRu
     db = db or Database(settings.database_url_for(NAME), schema=NAME)
     checks = {"directory": sample_directory_known(db)} if settings.demo else {}
     app = service_app(NAME, settings, db, bus, api.router, **checks)
+    app.state.dispatch_on_signing = settings.dispatch_on_signing
     app.include_router(drafts_api.router)
     return ServiceRuntime(
         name=NAME,

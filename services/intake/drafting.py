@@ -5,6 +5,7 @@ signed PDF (the letter enters the send register), and dispatch it (the letter le
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import replace
 
@@ -57,6 +58,9 @@ WHAT = "ร่างหนังสือ"
 
 
 # ── Who may see what ───────────────────────────────────────────────────────────────────────────────────
+
+
+log = logging.getLogger("sarabun.intake.drafts")
 
 
 async def _scope(session, who: Principal, signs_for=()) -> DraftScope:
@@ -415,26 +419,42 @@ async def dispatch(db: Database, draft_id: uuid.UUID, who: Principal) -> dict:
     async with db.transaction() as session:
         scope = await _scope(session, who)
         draft = await _locked(session, draft_id, scope)
-        outcome = _decide("dispatch", draft, who, registry=_dispatches(scope, draft))
-        letters = LetterRepository(session)
-        if outcome.repeat:
-            return await letters.get_readable(draft["letter_id"], draft["org_id"])
-        letter = await letters.for_update(draft["letter_id"])
-        if letter["status"] != rules.SIGNED:
-            raise Problem(
-                409,
-                f"ส่งไม่ได้ เพราะหนังสือนี้อยู่ในสถานะ {letter['status']} (cannot dispatch a {letter['status']} letter)",
-            )
-        signed = _letter_of(draft["fields"])
-        await check_directory(session, signed, draft["org_id"])
-        now = thai.now()
-        sent = await letters.mark_sent(draft["letter_id"], now)
-        deliveries = await deliver(session, sent, signed.recipient_org_ids, who)
-        await DraftRepository(session).update(
-            draft_id, status=rules.DISPATCHED, current_username=None, last_step="dispatched", updated_at=now
+        return await _dispatch(session, draft, who, registry=_dispatches(scope, draft))
+
+
+async def dispatch_on_signing(db: Database, draft_id: uuid.UUID, who: Principal) -> dict:
+    """Where the deployment sends letters as soon as they are signed: the signer's signing dispatches it. A
+    recipient retired meanwhile leaves it signed, for the registry to see to; the answer is then the draft."""
+    try:
+        async with db.transaction() as session:
+            draft = await _locked(session, draft_id, await _scope(session, who))
+            await _dispatch(session, draft, who, registry=draft["signed_by"] == who.user)
+    except Problem as refused:
+        log.info("draft %s stays signed for the registry: %s", draft_id, refused.detail)
+    return await get_draft(db, draft_id, who)
+
+
+async def _dispatch(session, draft: dict, who: Principal, *, registry: bool) -> dict:
+    outcome = _decide("dispatch", draft, who, registry=registry)
+    letters = LetterRepository(session)
+    if outcome.repeat:
+        return await letters.get_readable(draft["letter_id"], draft["org_id"])
+    letter = await letters.for_update(draft["letter_id"])
+    if letter["status"] != rules.SIGNED:
+        raise Problem(
+            409,
+            f"ส่งไม่ได้ เพราะหนังสือนี้อยู่ในสถานะ {letter['status']} (cannot dispatch a {letter['status']} letter)",
         )
-        await _record(session, draft, "dispatched", None, who, now)  # its event is the letter's `letter.sent`
-        return {**sent, "deliveries": deliveries}
+    signed = _letter_of(draft["fields"])
+    await check_directory(session, signed, draft["org_id"])
+    now = thai.now()
+    sent = await letters.mark_sent(draft["letter_id"], now)
+    deliveries = await deliver(session, sent, signed.recipient_org_ids, who)
+    await DraftRepository(session).update(
+        draft["id"], status=rules.DISPATCHED, current_username=None, last_step="dispatched", updated_at=now
+    )
+    await _record(session, draft, "dispatched", None, who, now)  # its event is the letter's `letter.sent`
+    return {**sent, "deliveries": deliveries}
 
 
 # ── Reading ────────────────────────────────────────────────────────────────────────────────────────────

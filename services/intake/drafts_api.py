@@ -166,7 +166,10 @@ async def sign(draft_id: uuid.UUID, request: Request, who: CurrentPrincipal, bod
 
 @router.post("/drafts/{draft_id}/signed")
 async def signed(draft_id: uuid.UUID, body: SignedRequest, request: Request, who: CurrentPrincipal):
-    return draft_view(await drafting.record_signed(_db(request), draft_id, body, who))
+    draft = await drafting.record_signed(_db(request), draft_id, body, who)
+    if request.app.state.dispatch_on_signing and draft["status"] == "signed":
+        draft = await drafting.dispatch_on_signing(_db(request), draft_id, who)
+    return draft_view(draft)
 
 
 @router.post("/drafts/{draft_id}/dispatch")

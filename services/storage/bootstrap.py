@@ -34,11 +34,8 @@ def build(settings: Settings, bus: Bus, db: Database | None = None, store: Objec
         timestamper=HTTPTimeStamper(settings.signing_tsa_url) if settings.signing_tsa_url else None,
         garuda=settings.garuda_image,
     )
-    # pyHanko's INFO lines are noise in a service log, like the other libraries'; and it logs a stack trace for
-    # every signature that does not chain to a trust root, which for a recipient is a finding, recorded and shown,
-    # not a fault of this service.
-    for library in ("pyhanko", "pyhanko_certvalidator"):
-        logging.getLogger(library).setLevel(settings.library_log_level.upper())
+    # pyHanko logs a stack trace for every signature that does not chain to a trust root, which for a recipient
+    # is a finding, recorded and shown, not a fault of this service.
     logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
 
     app = service_app(NAME, settings, db, bus, api.router, store=store.ready)

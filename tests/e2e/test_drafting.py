@@ -381,3 +381,28 @@ async def test_a_signed_letter_cancelled_before_dispatch_keeps_its_number_and_is
         for i in (await ok(await api.get("/api/v1/inbox", headers=h["rd.clerk"])))["items"]
         if i["letter_id"] == letter_id
     ]
+
+
+@pytest.fixture
+async def dispatching_on_signing(tmp_path):
+    """A deployment set to send letters as soon as they are signed (SARABUN_DISPATCH_ON_SIGNING)."""
+    deployment = embedded(Settings(demo=True, data_dir=tmp_path, dispatch_on_signing=True))
+    await deployment.start()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=deployment.app), base_url="http://sarabun"
+    ) as client:
+        yield client
+    await deployment.stop()
+
+
+async def test_where_units_dispatch_on_signing_the_signature_sends_the_letter(dispatching_on_signing):
+    api = dispatching_on_signing
+    h = await people(api)
+    orgs = await org_ids(api, h["cgd.clerk"])
+    draft_id = (await up_to_signature(api, h, orgs))["id"]
+    signed = await step(api, h["cgd.dg"], draft_id, "sign")
+    assert (signed["status"], signed["history"][-1]["type"]) == ("dispatched", "dispatched")
+    item = await eventually(lambda: inbox_item(api, h["rd.clerk"], signed["letter_id"]))
+    assert item["doc_no"] == signed["doc_no"]
+    to_dispatch = await ok(await api.get("/api/v1/drafts?box=to_dispatch", headers=h["cgd.clerk"]))
+    assert draft_id not in [entry["id"] for entry in to_dispatch["items"]]
