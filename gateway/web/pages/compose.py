@@ -32,25 +32,27 @@ async def _form(
     me = await whoami(client)
     orgs = await directory(client)
     groups = await client.get("/groups")
+    context = letter_form(request, orgs, groups, values, errors, candidates)
+    return render(request, "compose.html", status=status, me=me, active="compose", **context)
+
+
+def letter_form(request: Request, orgs, groups, values: dict, errors: dict, candidates: dict | None) -> dict:
+    """What the compose and drafting forms both show: the recipients chosen, what was typed, its errors and the
+    attachments with the upload limits."""
     limit = request.app.state.settings.max_upload_bytes
-    return render(
-        request,
-        "compose.html",
-        status=status,
-        me=me,
-        groups=groups,
-        chosen=_chosen(orgs, values["recipient_org_ids"]),
-        chosen_cc=_chosen(orgs, values["cc_org_ids"]),
-        chosen_groups=[g for g in groups if g["id"] in values["recipient_group_ids"]],
-        candidates=candidates or {},
-        v=values,
-        errors=errors,
-        attachments=list(zip(values["attachment_ids"], values["attachment_names"], strict=False)),
-        max_bytes=limit,
-        max_mb=limit // (1024 * 1024),
-        accept=ACCEPT,
-        active="compose",
-    )
+    return {
+        "groups": groups,
+        "chosen": _chosen(orgs, values["recipient_org_ids"]),
+        "chosen_cc": _chosen(orgs, values["cc_org_ids"]),
+        "chosen_groups": [g for g in groups if g["id"] in values["recipient_group_ids"]],
+        "candidates": candidates or {},
+        "v": values,
+        "errors": errors,
+        "attachments": list(zip(values["attachment_ids"], values["attachment_names"], strict=False)),
+        "max_bytes": limit,
+        "max_mb": limit // (1024 * 1024),
+        "accept": ACCEPT,
+    }
 
 
 def _chosen(orgs: list[dict], ids: list[str]) -> list[dict]:

@@ -18,7 +18,7 @@ from gateway.api.drafts import draft_pdf
 from gateway.web import dates, draft_forms, forms, i18n
 from gateway.web.client import Api, ApiError
 from gateway.web.pages.common import attachment_meta, directory, is_clerk, whoami
-from gateway.web.pages.compose import ACCEPT, _chosen, _typed, _upload_fallback
+from gateway.web.pages.compose import _typed, _upload_fallback, letter_form
 from gateway.web.pages.files import _streamed
 from gateway.web.people import of_my_agency as line_people
 from gateway.web.render import WebRoute, api, check_csrf, lang_of, render
@@ -237,7 +237,6 @@ async def _form(
 ) -> Response:
     orgs = await directory(client)
     groups = await client.get("/groups")
-    limit = request.app.state.settings.max_upload_bytes
     author = draft is None or draft["author"] == me["username"]
     reviewers = values["reviewers"] + [""] * draft_forms.SPARE_REVIEWERS if author else values["reviewers"]
     return render(
@@ -250,18 +249,8 @@ async def _form(
         people=await line_people(request),
         person_text=draft_forms.person_text,
         reviewer_boxes=reviewers[: draft_forms.MAX_REVIEWERS],
-        groups=groups,
-        chosen=_chosen(orgs, values["recipient_org_ids"]),
-        chosen_cc=_chosen(orgs, values["cc_org_ids"]),
-        chosen_groups=[g for g in groups if g["id"] in values["recipient_group_ids"]],
-        candidates=candidates or {},
-        v=values,
-        errors=errors,
-        attachments=list(zip(values["attachment_ids"], values["attachment_names"], strict=False)),
-        max_bytes=limit,
-        max_mb=limit // (1024 * 1024),
-        accept=ACCEPT,
         active="drafts",
+        **letter_form(request, orgs, groups, values, errors, candidates),
     )
 
 
