@@ -360,6 +360,8 @@ class DraftStep(Event):
     version: int
     occurred_at: datetime
     reason: str | None = None  # why it was returned (คืนแก้ไข)
+    # Whose turn it is after the step (a reviewer, the signer, or the author); added compatibly.
+    current: str | None = None
 
 
 class DraftCreated(DraftStep):
@@ -424,6 +426,78 @@ class SignatureInvalid(Event):
     checked_at: datetime
 
 
+# ── Work on a received letter (เสนอ → สั่งการ → มอบหมาย → ดำเนินการ → เรื่องเสร็จ) ───────────────────────────────────
+
+
+class DeliveryWorkStep(Event):
+    """A step of the work a receiving unit does on its delivery of a letter; who is the envelope's actor. Free
+    text (a summary, a note, a result, a reason) stays with routing and never travels in these events."""
+
+    delivery_id: uuid.UUID
+    letter_id: uuid.UUID
+    org_id: uuid.UUID  # the unit whose delivery it is
+    sender_org_id: uuid.UUID
+    occurred_at: datetime
+
+
+class DeliveryProposed(DeliveryWorkStep):
+    """เสนอ: the unit's clerk puts the letter before a head, with a summary."""
+
+    TYPE: ClassVar[str] = "delivery.proposed.v1"
+    to_username: str
+
+
+class DeliveryOrdered(DeliveryWorkStep):
+    """เกษียนสั่งการ: a head's order, locked once given; a later order supersedes it. Divisions assigned get a
+    delivery of their own (as by forwarding); people assigned act; `for_information` must acknowledge."""
+
+    TYPE: ClassVar[str] = "delivery.ordered.v1"
+    order_id: uuid.UUID
+    decision: str  # acknowledged | act | approved | not_approved | other
+    deadline: datetime | None = None
+    assignee_org_ids: list[uuid.UUID] = []
+    assignee_usernames: list[str] = []
+    for_information: list[str] = []
+    supersedes: uuid.UUID | None = None
+
+
+class DeliverySuspended(DeliveryWorkStep):
+    """The assignee suspends the matter (the deadline clock pauses)."""
+
+    TYPE: ClassVar[str] = "delivery.suspended.v1"
+
+
+class DeliveryResumed(DeliveryWorkStep):
+    TYPE: ClassVar[str] = "delivery.resumed.v1"
+
+
+class DeliveryClosed(DeliveryWorkStep):
+    """เรื่องเสร็จ for this unit; the sender sees when each recipient unit closed it."""
+
+    TYPE: ClassVar[str] = "delivery.closed.v1"
+
+
+class DeliveryReopened(DeliveryWorkStep):
+    TYPE: ClassVar[str] = "delivery.reopened.v1"
+
+
+class DeliveryAcknowledged(DeliveryWorkStep):
+    """รับทราบ by a person given the letter for information; once, never undone."""
+
+    TYPE: ClassVar[str] = "delivery.acknowledged.v1"
+    username: str
+
+
+class UserContact(Event):
+    """Where a person is reached (their e-mail address), for notifications; published when it is set or
+    changed. The audit log keeps only that it changed, never the address."""
+
+    TYPE: ClassVar[str] = "user.contact.v1"
+    username: str
+    email: str | None
+    changed_at: datetime
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -461,6 +535,14 @@ EVENTS: dict[str, type[Event]] = {
         DraftRecalled,
         DraftSigned,
         SignatureInvalid,
+        DeliveryProposed,
+        DeliveryOrdered,
+        DeliverySuspended,
+        DeliveryResumed,
+        DeliveryClosed,
+        DeliveryReopened,
+        DeliveryAcknowledged,
+        UserContact,
     )
 }
 

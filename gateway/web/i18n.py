@@ -1175,6 +1175,14 @@ EVENT = {
     "draft.recalled": ("ดึงร่างกลับ", "Draft recalled"),
     "draft.signed": ("ลงนาม", "Signed"),
     "letter.signature-invalid": ("ลายมือชื่ออิเล็กทรอนิกส์ไม่ถูกต้อง", "Signature failed verification"),
+    "delivery.proposed": ("เสนอหนังสือ", "Proposed to a head"),
+    "delivery.ordered": ("สั่งการ", "Ordered"),
+    "delivery.suspended": ("พักเรื่อง", "Suspended"),
+    "delivery.resumed": ("ดำเนินเรื่องต่อ", "Resumed"),
+    "delivery.closed": ("เรื่องเสร็จ", "Closed"),
+    "delivery.reopened": ("เปิดเรื่องใหม่", "Reopened"),
+    "delivery.acknowledged": ("รับทราบ", "Acknowledged"),
+    "user.contact": ("เปลี่ยนอีเมลสำหรับแจ้งเตือน", "Contact address changed"),
 }
 ROLE = {
     "clerk": ("เจ้าหน้าที่สารบรรณ", "Registry clerk"),

@@ -20,10 +20,12 @@ from shared.contracts import (
     AttachmentStored,
     ClassifiedViewed,
     DeliveryAnnotated,
+    DeliveryClosed,
     DeliveryDelivered,
     DeliveryForwarded,
     DeliveryReceived,
     DeliveryStateChanged,
+    DeliveryWorkStep,
     DirectoryUnitChanged,
     DirectoryUnitEvent,
     DirectoryUnitRetired,
@@ -40,6 +42,7 @@ from shared.contracts import (
     SignInFailed,
     SignInLinkIssued,
     UserChanged,
+    UserContact,
     UserCreated,
 )
 
@@ -106,6 +109,11 @@ def leaf_for(envelope: Envelope) -> Leaf:
         return _person(envelope, event)
     if isinstance(event, DirectoryUnitEvent):
         return _directory_change(envelope, event)
+    if isinstance(event, DeliveryWorkStep):
+        return _work_step(envelope, event)
+    if isinstance(event, UserContact):
+        facts = {"username": event.username, "email_set": event.email is not None}
+        return _letterless(envelope, event.changed_at, None, facts)
     if isinstance(event, DraftStep):
         return _draft_step(envelope, event)
     if isinstance(event, DraftSigned | SignatureInvalid):
@@ -361,6 +369,25 @@ def _directory_change(envelope: Envelope, event: DirectoryUnitEvent) -> Leaf:
     if isinstance(event, DirectoryUnitRetired) and event.unit.valid_to:
         facts["valid_to"] = event.unit.valid_to.isoformat()
     return _letterless(envelope, event.occurred_at, event.org_id, facts)
+
+
+def _work_step(envelope: Envelope, event: DeliveryWorkStep) -> Leaf:
+    """Work on a received letter, in the recipient's part of its history (a closing in the sender's too): ids,
+    people's usernames, the decision and deadline; never the free text that went with them."""
+    facts = event.model_dump(mode="json", exclude={"occurred_at"})
+    parties = (Party(event.org_id, RECIPIENT, event.delivery_id),)
+    if isinstance(event, DeliveryClosed):
+        parties += (Party(event.sender_org_id, SENDER),)
+    return Leaf(
+        event_id=envelope.id,
+        type=envelope.type,
+        occurred_at=event.occurred_at,
+        letter_id=event.letter_id,
+        delivery_id=event.delivery_id,
+        org_id=event.org_id,
+        entry=_entry(envelope, event.occurred_at, facts),
+        parties=parties,
+    )
 
 
 def _draft_step(envelope: Envelope, event: DraftStep) -> Leaf:
