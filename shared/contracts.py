@@ -362,6 +362,9 @@ class DraftStep(Event):
     reason: str | None = None  # why it was returned (คืนแก้ไข)
     # Whose turn it is after the step (a reviewer, the signer, or the author); added compatibly.
     current: str | None = None
+    # The draft's status after the step (draft | in_review | awaiting_signature | returned), which tells a
+    # reviewer's turn from the signer's; added compatibly.
+    status: str | None = None
 
 
 class DraftCreated(DraftStep):

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEMO_PASSWORD = "sarabun-demo"
 DEMO_SECRET = "sarabun-demo-secret-not-for-production-use"
 
-SERVICE_PORTS = {"gateway": 8000, "intake": 8101, "routing": 8102, "storage": 8103, "audit": 8104}
+SERVICE_PORTS = {"gateway": 8000, "intake": 8101, "routing": 8102, "storage": 8103, "audit": 8104, "notify": 8105}
 
 
 class Settings(BaseSettings):
@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     routing_url: str = f"http://127.0.0.1:{SERVICE_PORTS['routing']}"
     storage_url_internal: str = f"http://127.0.0.1:{SERVICE_PORTS['storage']}"
     audit_url: str = f"http://127.0.0.1:{SERVICE_PORTS['audit']}"
+    notify_url: str = f"http://127.0.0.1:{SERVICE_PORTS['notify']}"
 
     max_upload_bytes: int = 100 * 1024 * 1024
     outbox_poll_seconds: float = 1.0
@@ -93,6 +94,23 @@ class Settings(BaseSettings):
     dispatch_on_signing: bool = False
     # The garuda emblem (ตราครุฑ) printed on rendered letters (PNG, JPEG or SVG); unset, its place is left empty.
     garuda_image: Path | None = None
+
+    # Notifications by e-mail (the notify service). Without a host, e-mail is off for the deployment: people get
+    # their notifications in the page only and no mail is queued, so setting a host later sends nothing stale.
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # None: 25, 587 with starttls, 465 with tls
+    smtp_from: str | None = None  # e.g. "สารบรรณ กรมบัญชีกลาง <saraban@cgd.go.th>"; required with a host
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # A mail the server did not take is tried again after this long, doubling each time up to the maximum;
+    # it stays queued until the server takes it (a permanent refusal, 5xx, ends it).
+    smtp_retry_seconds: float = Field(default=30.0, gt=0)
+    smtp_retry_max_seconds: float = Field(default=1800.0, gt=0)
+    # When the daily digest goes out (Asia/Bangkok, HH:MM), and how often deadlines and the digest are checked.
+    notify_digest_time: str = Field(default="07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    notify_scan_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _no_demo_secrets_in_production(self) -> Settings:
@@ -145,6 +163,14 @@ class Settings(BaseSettings):
                 raise ValueError("SARABUN_GARUDA_IMAGE: give a PNG, JPEG or SVG image")
         return self
 
+    @model_validator(mode="after")
+    def _smtp_complete(self) -> Settings:
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("SARABUN_SMTP_FROM: set the sender address of notification mail (with SARABUN_SMTP_HOST)")
+        if bool(self.smtp_username) != bool(self.smtp_password):
+            raise ValueError("SARABUN_SMTP_USERNAME and SARABUN_SMTP_PASSWORD: set both to sign in to the mail server")
+        return self
+
     @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id)
@@ -179,6 +205,7 @@ class Settings(BaseSettings):
             "routing": self.routing_url,
             "storage": self.storage_url_internal,
             "audit": self.audit_url,
+            "notify": self.notify_url,
         }
 
 

@@ -159,12 +159,24 @@ async def _record(
     *,
     version: int | None = None,
     reason: str | None = None,
+    outcome: Outcome | None = None,
 ) -> None:
-    """A step in the history and, for the steps of the line, its event: in the caller's transaction."""
+    """A step in the history and, for the steps of the line, its event: in the caller's transaction. The event
+    says whose turn follows and in which status (the outcome of a move; otherwise the draft's, which the step
+    leaves as it was), so people can be told it is their turn."""
     version = version or draft["version"]
     await DraftRepository(session).add_step(draft["id"], kind, who.user, version, at, reason)
     if event is not None:
-        step = event(draft_id=draft["id"], org_id=draft["org_id"], version=version, occurred_at=at, reason=reason)
+        current, status = (outcome.current, outcome.status) if outcome else (draft["current_username"], draft["status"])
+        step = event(
+            draft_id=draft["id"],
+            org_id=draft["org_id"],
+            version=version,
+            occurred_at=at,
+            reason=reason,
+            current=current,
+            status=status,
+        )
         await _stage(session, step, draft["id"], who)
 
 
@@ -296,7 +308,7 @@ async def move(db: Database, draft_id: uuid.UUID, action: str, who: Principal, r
             last_step=kind,
             updated_at=now,
         )
-        await _record(session, draft, kind, event, who, now, reason=reason)
+        await _record(session, draft, kind, event, who, now, reason=reason, outcome=outcome)
     return await get_draft(db, draft_id, who)
 
 

@@ -165,6 +165,17 @@ async def test_the_whole_line_from_draft_to_dispatch_with_its_events(db):
         ("letter.sent", CGD_CLERK.user, None),
     ]
     assert all(e.subject == str(draft_id) for e in events[:-1])
+    # Each step of the line says whose turn follows and in which status: the signer's turn is told apart.
+    assert [(e.data["current"], e.data["status"]) for e in events[:8]] == [
+        (OFFICER.user, "draft"),
+        (HEAD.user, "in_review"),
+        (DIRECTOR.user, "in_review"),
+        (OFFICER.user, "returned"),
+        (OFFICER.user, "returned"),
+        (HEAD.user, "in_review"),
+        (DIRECTOR.user, "in_review"),
+        (DG.user, "awaiting_signature"),
+    ]
     assert events[3].data["reason"] == "ขอให้แก้ไขตัวเลขในย่อหน้าที่สอง"
     signed = events[8].data
     assert (signed["doc_no"], signed["signer"], signed["on_behalf_of"], signed["delegation_kind"]) == (
