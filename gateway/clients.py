@@ -13,7 +13,7 @@ from shared.web import CORRELATION_HEADER, correlation_id
 
 log = logging.getLogger("sarabun.gateway.clients")
 
-SERVICES = ("intake", "routing", "storage", "audit")
+SERVICES = ("intake", "routing", "storage", "audit", "notify")
 
 
 class Services:

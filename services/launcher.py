@@ -3,7 +3,7 @@ them all in one process (embedded mode) or one per process (distributed mode). S
 other; only this launcher puts them side by side.
 
     sarabun run                  everything in one process (SQLite, memory bus, local folder by default)
-    sarabun serve NAME [--port]  one of gateway, intake, routing, storage, audit
+    sarabun serve NAME [--port]  one of gateway, intake, routing, storage, audit, notify
     sarabun seed [--demo]        the sample directory, and with --demo the demo users
     sarabun directory import FILE [--dry-run]               the whole directory from CSV or JSON
     sarabun directory export [--format json|csv] [--out FILE]  the directory in the same format
@@ -43,6 +43,7 @@ BOOTSTRAPS = {
     "routing": "services.routing.bootstrap",
     "storage": "services.storage.bootstrap",
     "audit": "services.audit.bootstrap",
+    "notify": "services.notify.bootstrap",
 }
 NAMES = tuple(BOOTSTRAPS)
 READY_WITHIN = 30.0  # seconds an embedded deployment waits at start for every part to be ready

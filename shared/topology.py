@@ -9,12 +9,24 @@ from __future__ import annotations
 
 from shared.contracts import (
     EVENTS,
+    DeliveryClosed,
+    DeliveryDelivered,
     DeliveryForwarded,
+    DeliveryOrdered,
+    DeliveryProposed,
     DeliveryReceived,
+    DeliveryReopened,
+    DeliveryResumed,
+    DeliverySuspended,
     DirectoryUnitAdded,
     DirectoryUnitChanged,
     DirectoryUnitRetired,
+    DraftEndorsed,
+    DraftProposed,
     LetterSent,
+    UserChanged,
+    UserContact,
+    UserCreated,
 )
 
 QUEUES: dict[str, tuple[str, ...]] = {
@@ -27,6 +39,23 @@ QUEUES: dict[str, tuple[str, ...]] = {
     "storage.delivery-received": (DeliveryReceived.TYPE,),
     "storage.delivery-forwarded": (DeliveryForwarded.TYPE,),
     "audit.events": ("#",),
+    # Notify learns people, letters and orders and tells people of their turn; one queue keeps a letter's
+    # letter.sent before its deliveries and an account before its address.
+    "notify.events": (
+        UserCreated.TYPE,
+        UserChanged.TYPE,
+        UserContact.TYPE,
+        LetterSent.TYPE,
+        DeliveryDelivered.TYPE,
+        DeliveryProposed.TYPE,
+        DeliveryOrdered.TYPE,
+        DeliverySuspended.TYPE,
+        DeliveryResumed.TYPE,
+        DeliveryClosed.TYPE,
+        DeliveryReopened.TYPE,
+        DraftProposed.TYPE,
+        DraftEndorsed.TYPE,
+    ),
 }
 
 # How long a failed message waits in its retry queue before it is tried again. Part of the queue's declared

@@ -208,6 +208,7 @@ def test_app_environment_points_at_the_compose_servers(compose):
             "routing": env["SARABUN_ROUTING_URL"],
             "storage": env["SARABUN_STORAGE_URL_INTERNAL"],
             "audit": env["SARABUN_AUDIT_URL"],
+            "notify": env["SARABUN_NOTIFY_URL"],
         }
         for service, url in urls.items():
             assert (urlsplit(url).hostname, urlsplit(url).port) == (service, SERVICE_PORTS[service]), name

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops the processes started by up.sh: the gateway first, then the four services (together), then moto's
+# Stops the processes started by up.sh: the gateway first, then the five services (together), then moto's
 # S3 server. Each gets SIGTERM, then SIGKILL if it has not exited after SARABUN_LOCAL_STOP_SECONDS
 # (default 10). Pid files and the record of the deployment's settings are removed; logs stay in var/local/.
 set -euo pipefail
@@ -73,7 +73,7 @@ if [[ ! -d "$STATE" ]]; then
 fi
 
 stop gateway
-stop intake routing storage audit
+stop intake routing storage audit notify
 stop moto
 # Everything is stopped: the next up.sh may start afresh with other settings.
 if [[ -f "$STATE/deployment.json" ]]; then

@@ -1,4 +1,4 @@
-"""The distributed deployment as OS processes on this machine: the gateway and the four services, each
+"""The distributed deployment as OS processes on this machine: the gateway and the five services, each
 `python -m services.launcher serve NAME --port P`, and moto's S3 server when the object store is to be local.
 The distributed integration tests, the fault suite (which passes URLs that lead through its fault proxies)
 and the benchmark all start, kill, restart and stop their deployments with it. deploy/local/up.sh does the
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-SERVICES = ("intake", "routing", "storage", "audit")
+SERVICES = ("intake", "routing", "storage", "audit", "notify")
 NAMES = (*SERVICES, "gateway")  # the gateway last, as up-local starts it; the order is not required
 ROOT = Path(__file__).resolve().parents[2]
 MOTO = "moto"
@@ -116,6 +116,7 @@ class LocalDeployment:
             "SARABUN_ROUTING_URL": self.url("routing"),
             "SARABUN_STORAGE_URL_INTERNAL": self.url("storage"),
             "SARABUN_AUDIT_URL": self.url("audit"),
+            "SARABUN_NOTIFY_URL": self.url("notify"),
             **self.settings,
             **self.per_process.get(name, {}),
             **extra,
@@ -152,7 +153,7 @@ class LocalDeployment:
     # --- waiting ---------------------------------------------------------------------------------------
 
     def wait_ready(self, *names: str, within: float = 120.0) -> None:
-        """Until every named process (all five by default) answers 200 on /readyz. Raises NotReady, with the
+        """Until every named process (all six by default) answers 200 on /readyz. Raises NotReady, with the
         log's tail, as soon as one of them exits, or for those still not ready after `within` seconds."""
         pending = list(names or NAMES)
         deadline = time.monotonic() + within

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Distributed mode without Docker: the gateway and the four services as separate OS processes on this
+# Distributed mode without Docker: the gateway and the five services as separate OS processes on this
 # machine, talking to PostgreSQL, RabbitMQ and an S3 endpoint (moto's S3 server unless
 # SARABUN_STORAGE_URL is set). Pid files and logs go to var/local/. Running it again starts only what is
 # not running. Returns once every process answers 200 on /readyz. Stop everything with down.sh.
@@ -10,8 +10,9 @@
 #
 # Every default can be overridden from the environment:
 #   SARABUN_DEMO (1), SARABUN_DATABASE_URL, SARABUN_BUS_URL, SARABUN_STORAGE_URL, SARABUN_DATA_DIR,
-#   SARABUN_HOST, SARABUN_PORT (gateway), SARABUN_{INTAKE,ROUTING,STORAGE,AUDIT}_PORT,
+#   SARABUN_HOST, SARABUN_PORT (gateway), SARABUN_{INTAKE,ROUTING,STORAGE,AUDIT,NOTIFY}_PORT,
 #   SARABUN_INTAKE_URL, SARABUN_ROUTING_URL, SARABUN_STORAGE_URL_INTERNAL, SARABUN_AUDIT_URL,
+#   SARABUN_NOTIFY_URL, the mail settings SARABUN_SMTP_* (unset: notifications in the page only),
 #   SARABUN_LOCAL_DIR (var/local), SARABUN_LOCAL_TIMEOUT (seconds to wait for /readyz, 60),
 #   SARABUN_S3_PORT (moto's port, 9000).
 set -euo pipefail
@@ -20,7 +21,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 BIN="$ROOT/.venv/bin"
-SERVICES=(intake routing storage audit)
+SERVICES=(intake routing storage audit notify)
 
 say() { printf '[up-local] %s\n' "$*"; }
 die() {
@@ -45,6 +46,7 @@ declare -A PORT=(
     [routing]="${SARABUN_ROUTING_PORT:-8102}"
     [storage]="${SARABUN_STORAGE_PORT:-8103}"
     [audit]="${SARABUN_AUDIT_PORT:-8104}"
+    [notify]="${SARABUN_NOTIFY_PORT:-8105}"
 )
 # The address processes are reached at (a wildcard bind address is reached via loopback).
 case "$SARABUN_HOST" in
@@ -55,6 +57,7 @@ export SARABUN_INTAKE_URL="${SARABUN_INTAKE_URL:-http://$CONNECT_HOST:${PORT[int
 export SARABUN_ROUTING_URL="${SARABUN_ROUTING_URL:-http://$CONNECT_HOST:${PORT[routing]}}"
 export SARABUN_STORAGE_URL_INTERNAL="${SARABUN_STORAGE_URL_INTERNAL:-http://$CONNECT_HOST:${PORT[storage]}}"
 export SARABUN_AUDIT_URL="${SARABUN_AUDIT_URL:-http://$CONNECT_HOST:${PORT[audit]}}"
+export SARABUN_NOTIFY_URL="${SARABUN_NOTIFY_URL:-http://$CONNECT_HOST:${PORT[notify]}}"
 
 STATE="${SARABUN_LOCAL_DIR:-$ROOT/var/local}"
 TIMEOUT="${SARABUN_LOCAL_TIMEOUT:-60}"
