@@ -198,3 +198,9 @@ def draft_step(kind, current: str, status: str | None, by: str, draft_id=None, v
         status=status,
     )
     return _envelope(event, by)
+
+
+def work_step(cls, letter: Envelope, delivery_id, by: str, at: datetime) -> Envelope:
+    """delivery.suspended / resumed / closed / reopened of a delivery, at a given time."""
+    step = _step(letter, delivery_id) | {"occurred_at": at}
+    return _envelope(cls(**step), by)
