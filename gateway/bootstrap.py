@@ -1,4 +1,4 @@
-"""Builds the gateway: the public API at /api/v1 over the four services. Nothing is built at import time.
+"""Builds the gateway: the public API at /api/v1 over the five services. Nothing is built at import time.
 
 `transports` is given in embedded mode (each service's ASGI app in the same process); otherwise the
 gateway reaches the services at their configured URLs."""
@@ -23,6 +23,7 @@ from gateway.api import (
     directory,
     drafts,
     letters,
+    notifications,
     registers,
 )
 from gateway.auth import hash_password
@@ -60,7 +61,7 @@ def build(
     app.state.people = People(db, on_change=app.state.accounts.forget)
     app.state.delegations = Delegations(db)
     api = APIRouter(prefix="/api/v1")
-    routers = (auth, directory, attachments, letters, drafts, delegations, registers, audit)
+    routers = (auth, directory, attachments, letters, drafts, delegations, registers, audit, notifications)
     for module in (*routers, admin_directory, admin_users):
         api.include_router(module.router)
     app.include_router(api)

@@ -44,6 +44,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "delegation.manage": frozenset({"admin", "executive"}),  # ปฏิบัติราชการแทน / รักษาราชการแทน
     "delegation.read": frozenset({"clerk", "staff", "executive", "admin"}),  # one's own, or all for an admin
     "letter.signatures": frozenset({"clerk"}),  # whether a letter's signatures verify
+    # One's own notifications and how one is told (the notify service keeps each person's to themselves).
+    "notification.read": frozenset({"clerk", "staff", "executive", "auditor", "admin"}),
+    "notification.choose": frozenset({"clerk", "staff", "executive", "auditor", "admin"}),
 }
 
 # Actions that change who may do what, or where numbering continues: they need a sign-in within FRESH, so a

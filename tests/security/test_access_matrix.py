@@ -197,6 +197,11 @@ ROWS = (
         (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401), ANY, _json({"token": "not-a-link"})),
     Row("POST", "/me/password", "/me/password", "one's own password (set to what it was; a fresh sign-in)",
         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY, _json({"new_password": PASSWORD})),
+    Row("GET", "/me/notifications", "/me/notifications", "how one is told of each kind of notification",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
+    Row("PUT", "/me/notifications", "/me/notifications", "one's own choice: urgent letters in a daily digest",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY,
+        _json({"choices": {"urgent_letter": "digest"}})),
     # People (administration; a sign-in within the last 15 minutes)
     Row("GET", "/admin/users", "/admin/users", "people, searched and filtered",
         (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY),
@@ -287,6 +292,12 @@ ROWS = (
     Row("POST", "/delegations/{delegation_id}/revoke", "/delegations/{delegation}/revoke",
         "revoke ops.chief's delegation to td.clerk (again: as it was)",
         (403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401), ANY),
+    # Notifications: one's own list; cgd.clerk's notification that the urgent letter arrived
+    Row("GET", "/notifications", "/notifications", "one's own notifications, newest first",
+        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401), ANY),
+    Row("POST", "/notifications/{notification_id}/read", "/notifications/{notification}/read",
+        "mark cgd.clerk's notification read (again: as it was)",
+        (404, 404, 200, 404, 404, 404, 404, 404, 404, 404, 401), ANY),
     # Deliveries: the recipient's (cgd's) delivery, registered and forwarded to rd, and rd's forwarded copy
     Row("POST", "/deliveries/{delivery_id}/receive", "/deliveries/{delivery}/receive",
         "ลงรับ the recipient's delivery (again: the same number)",
@@ -393,11 +404,13 @@ class World:
     letters: dict[str, Letter] = field(default_factory=dict)
     draft: Draft | None = None
     delegation: str = ""
+    notification: str = ""
 
     def objects(self, level: str | None) -> dict:
         named = {"ops": self.orgs["ops"], "cgd": self.orgs["cgd"], "year": self.year}
         if self.draft:
             named |= {"draft": self.draft.id, "signed": self.draft.letter_id, "delegation": self.delegation}
+        named["notification"] = self.notification
         if level not in self.letters:
             return named
         letter = self.letters[level]
@@ -480,6 +493,7 @@ async def _letter_at(world: World, level: str) -> Letter:
             "subject": subject,
             "body": body,
             "secrecy": level,
+            "urgency": "urgent",  # cgd's clerks are told it arrived
             "recipient_org_ids": [orgs["cgd"]],
             "attachment_ids": [upload.json()["id"]],
         },
@@ -541,6 +555,13 @@ async def _answers(client, headers, url, check) -> bool:
     return response.status_code == 200 and check(response.json())
 
 
+async def _notification_of(world: World, username: str) -> str:
+    """The id of one of the person's notifications (the urgent letters reached cgd)."""
+    url = f"{PREFIX}/notifications"
+    await eventually(lambda: _answers(world.client, world.headers[username], url, lambda found: found["items"]))
+    return (await world.client.get(url, headers=world.headers[username])).json()["items"][0]["id"]
+
+
 async def _delegation_from_the_signer(world: World) -> str:
     chief = await login(world.client, SIGNER.name)
     body = {**_delegation(world, None), "to_username": "td.clerk"}
@@ -567,6 +588,7 @@ async def world(tmp_path_factory):
             built.letters = dict(zip(LEVELS, letters, strict=True))
             built.draft = await _signed_draft(built)
             built.delegation = await _delegation_from_the_signer(built)
+            built.notification = await _notification_of(built, "cgd.clerk")
             yield built
     finally:
         await deployment.stop()
@@ -674,6 +696,7 @@ SECTIONS = (
     ("Letters", ("/letters", "/outbox", "/inbox", "/follow-up")),
     ("Drafts and signing", ("/drafts",)),
     ("Delegations", ("/delegations",)),
+    ("Notifications", ("/notifications",)),
     ("Deliveries", ("/deliveries/",)),
     ("Registers", ("/registers/",)),
     ("Audit log", ("/audit/",)),
@@ -729,6 +752,8 @@ def render() -> str:
         "   clerks draft; staff, clerks and executives review; an action the draft's state or the line's turn does",
         "   not allow is **409**; signing is for the draft's signer or his delegate (**403** to anyone else in",
         "   scope); only clerks dispatch. Delegations are recorded by an executive for himself or by an admin.",
+        "8. Notifications are one's own: everyone signed in reads their list and chooses how they are told; another",
+        "   person's notification is **404**.",
         "",
         "## The objects",
         "",
@@ -742,7 +767,8 @@ def render() -> str:
         "",
         "`{draft}` is a draft ops.clerk wrote, proposed to ops.chief (an executive of ops, no column), who signed it,",
         "and ops.clerk dispatched to กรมสรรพสามิต as `{signed}`; `{delegation}` is ops.chief's delegation to",
-        "td.clerk.",
+        "td.clerk. The letters are urgent (ด่วน), so cgd's clerk is told of each; `{notification}` is one of those",
+        "notifications.",
         "",
         "## Reading a cell",
         "",

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
@@ -48,11 +49,21 @@ class Inbox:
         if self.refusal:
             self.refused += 1
             return self.refusal
-        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        received = message_from_bytes(envelope.original_content, policy=policy.default)
+        received.raw = envelope.original_content
+        self.messages.append(received)
         return "250 2.0.0 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
+
+
+def header(message: EmailMessage, name: str) -> str:
+    """A header as a mail client shows it. Python's own address parser puts a space between two encoded words
+    of a Thai display name (they are joined without one, RFC 2047 section 6.2), so it is decoded from the raw
+    text instead."""
+    raw = message_from_bytes(message.raw, policy=policy.compat32)[name]
+    return str(make_header(decode_header(raw)))
 
 
 @dataclass
