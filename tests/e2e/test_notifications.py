@@ -58,7 +58,8 @@ async def mail_to(server: SmtpServer, address: str, count: int = 1):
     return await eventually(arrived)
 
 
-async def test_reviewer_and_signer_are_told_by_mail_and_in_the_page_once(api, mail_server):
+async def a_draft_line_is_told(api: httpx.AsyncClient, mail_server: SmtpServer) -> dict:
+    """The scenario, in both modes: the reviewer, then the signer, told by mail and in the page."""
     officer, head, dg = [await login(api, name) for name in ("cgd.officer", "cgd.head", "cgd.dg")]
     orgs = await org_ids(api, officer)
     draft = await ok(await api.post("/api/v1/drafts", headers=officer, json=a_draft(orgs, reviewers=["cgd.head"])), 201)
@@ -85,6 +86,11 @@ async def test_reviewer_and_signer_are_told_by_mail_and_in_the_page_once(api, ma
     await step(api, head, draft["id"], "endorse")
     (signature,) = await mail_to(mail_server, "cgd.dg@sarabun.example")
     assert "รอท่านลงนาม" in signature["Subject"]
+    return dg
+
+
+async def test_reviewer_and_signer_are_told_by_mail_and_in_the_page_once(api, mail_server):
+    dg = await a_draft_line_is_told(api, mail_server)
 
     # The endorsement's event delivered again, as a broker does after a lost acknowledgement: nobody is told
     # twice and no second mail goes out.

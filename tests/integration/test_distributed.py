@@ -10,11 +10,13 @@ import httpx
 import pytest
 
 from deploy.local.processes import LocalDeployment, empty_queues
+from services.notify.tests.support import SmtpServer
 from tests.adoption import put_into_service
 from tests.e2e import (
     test_actions,
     test_drafting,
     test_letter_rules,
+    test_notifications,
     test_receive_stamp,
     test_registers,
     test_search,
@@ -54,6 +56,37 @@ async def test_the_flow_across_separate_processes(deployment):
         for name in deployment.ports:  # every process serves the operational endpoints
             for path in ("/healthz", "/readyz", "/metrics"):
                 assert (await api.get(deployment.url(name) + path)).status_code == 200
+
+
+@pytest.fixture
+def with_mail(fresh_postgres_url, rabbitmq_url, s3_url, tmp_path):
+    """The demo deployment with its notify process sending mail to a real SMTP server in this test."""
+    server = SmtpServer()
+    server.start()
+    settings = {
+        "SARABUN_DEMO": "1",
+        "SARABUN_SMTP_HOST": "127.0.0.1",
+        "SARABUN_SMTP_PORT": str(server.port),
+        "SARABUN_SMTP_TLS": "none",
+        "SARABUN_SMTP_FROM": "สารบรรณ กรมบัญชีกลาง <saraban@cgd.example>",
+        "SARABUN_PUBLIC_URL": "https://saraban.example.go.th",
+    }
+    try:
+        with processes_of(fresh_postgres_url, rabbitmq_url, s3_url, tmp_path, settings=settings) as running:
+            yield running, server
+    finally:
+        server.stop()
+
+
+async def test_a_draft_s_line_is_told_by_mail_across_processes(with_mail):
+    deployment, server = with_mail
+    async with httpx.AsyncClient(base_url=deployment.gateway, timeout=60) as api:
+        try:
+            await test_notifications.a_draft_line_is_told(api, server)
+        except AssertionError:
+            print(deployment.logs())
+            raise
+    assert len(server.inbox.messages) == 2
 
 
 SCENARIOS = [
