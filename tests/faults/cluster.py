@@ -32,7 +32,13 @@ class Cluster:
     (deploy/local/processes.py): `cluster.restart("audit", SARABUN_CRASH_AT=...)`."""
 
     def __init__(
-        self, database_url: str, bus_url: str, storage_url: str, data_dir: Path, proxies: dict[str, FaultProxy]
+        self,
+        database_url: str,
+        bus_url: str,
+        storage_url: str,
+        data_dir: Path,
+        proxies: dict[str, FaultProxy],
+        settings: dict[str, str] | None = None,
     ):
         self.database_url, self.bus_url, self.storage_url = database_url, bus_url, storage_url
         self.proxies = proxies
@@ -42,7 +48,7 @@ class Cluster:
             through(bus_url, proxies["rabbitmq"]),
             through(storage_url, proxies["s3"]),
             data_dir,
-            settings=SETTINGS,
+            settings=SETTINGS | (settings or {}),
             per_process={name: {"SARABUN_DATABASE_URL": through(database_url, p)} for name, p in own_links.items()},
         )
 

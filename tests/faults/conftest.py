@@ -4,6 +4,7 @@ own and empty queues; and the history its clients build up, checked after every 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -43,6 +44,14 @@ def database_url(postgres_url):
 
 @pytest.fixture(scope="module")
 def cluster(database_url, rabbitmq_url, s3_server, tmp_path_factory):
+    with running_cluster(database_url, rabbitmq_url, s3_server, tmp_path_factory) as deployment:
+        yield deployment
+
+
+@contextlib.contextmanager
+def running_cluster(database_url, rabbitmq_url, s3_server, tmp_path_factory, settings=None):
+    """The deployment behind its proxies on empty queues, started, until the block ends; `settings` are
+    SARABUN_* variables for every process besides the cluster's own."""
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, empty_queues(rabbitmq_url)).result()
     storage_url = f"s3://testing:testing@{s3_server}/sarabun-faults-{uuid.uuid4().hex[:8]}"
@@ -54,7 +63,8 @@ def cluster(database_url, rabbitmq_url, s3_server, tmp_path_factory):
     }
     for proxy in proxies.values():
         proxy.start()
-    deployment = Cluster(database_url, rabbitmq_url, storage_url, tmp_path_factory.mktemp("faults"), proxies)
+    data_dir = tmp_path_factory.mktemp("faults")
+    deployment = Cluster(database_url, rabbitmq_url, storage_url, data_dir, proxies, settings)
     try:
         deployment.start_all()
         yield deployment
