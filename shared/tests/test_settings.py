@@ -30,3 +30,16 @@ def test_thai_text_is_composed_and_stripped_of_disguising_characters():
     from datetime import UTC, datetime
 
     assert date_th(datetime(2026, 11, 23, 18, 0, tzinfo=UTC)) == "24 พฤศจิกายน 2569"  # Bangkok is UTC+7
+
+
+def test_mail_settings_are_complete_or_refused(tmp_path):
+    assert Settings(demo=True, data_dir=tmp_path).smtp_host is None  # no server: notifications in the page only
+    with pytest.raises(ValidationError, match="SARABUN_SMTP_FROM"):
+        Settings(demo=True, smtp_host="smtp.example.go.th")
+    with pytest.raises(ValidationError, match="SARABUN_SMTP_PASSWORD"):
+        Settings(demo=True, smtp_host="smtp.example.go.th", smtp_from="saraban@example.go.th", smtp_username="u")
+    with pytest.raises(ValidationError):
+        Settings(demo=True, smtp_tls="ssl")
+    with pytest.raises(ValidationError):
+        Settings(demo=True, notify_digest_time="7 โมงเช้า")
+    assert Settings(demo=True, notify_digest_time="18:30").notify_digest_time == "18:30"
