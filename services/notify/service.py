@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -301,8 +301,8 @@ def _cursor(text: str | None) -> tuple[datetime, uuid.UUID] | None:
         moment = datetime.fromisoformat(at)
         if moment.tzinfo is None:
             raise ValueError("no offset")
-        return moment, uuid.UUID(last)
-    except ValueError:
+        return moment.astimezone(UTC), uuid.UUID(last)
+    except (ValueError, OverflowError):  # not ours, or a time out of range once in UTC
         message = "ตัวชี้หน้าถัดไปไม่ถูกต้อง (invalid cursor)"
         raise Problem(422, message, errors=[{"field": "cursor", "message": message}]) from None
 

@@ -146,6 +146,7 @@ async def test_choices_are_one_s_own_and_checked(api):
         refused = await api.put("/api/v1/me/notifications", headers=deputy, json=bad)
         assert refused.status_code == 422, bad
         assert refused.headers["content-type"].startswith("application/problem+json")
-    bad_cursor = await api.get("/api/v1/notifications?cursor=yesterday", headers=deputy)
-    assert bad_cursor.status_code == 422
+    for cursor in ("yesterday", "0001-01-01T00:00:00+14:00_" + "0" * 32, "2026-12-01T10:00:00_" + "0" * 32):
+        bad_cursor = await api.get("/api/v1/notifications", params={"cursor": cursor}, headers=deputy)
+        assert bad_cursor.status_code == 422, cursor
     assert (await api.get("/api/v1/notifications")).status_code == 401

@@ -93,7 +93,11 @@ class Connection:
         """Returns once the server has taken the message; MailRefused for a permanent refusal; anything else
         (a 4xx, a dropped connection) means try again later."""
         try:
-            await self.client.send_message(message(self.settings, mail_id, to, subject, body))
+            mail = message(self.settings, mail_id, to, subject, body)
+        except ValueError as unusable:  # an address no message can carry: trying again cannot help
+            raise MailRefused(f"the address cannot be used: {unusable}") from unusable
+        try:
+            await self.client.send_message(mail)
         except aiosmtplib.SMTPRecipientsRefused as refused:
             codes = [error.code for error in refused.recipients]
             if all(code >= 500 for code in codes):
