@@ -307,7 +307,7 @@ def _cursor(text: str | None) -> tuple[datetime, uuid.UUID] | None:
         raise Problem(422, message, errors=[{"field": "cursor", "message": message}]) from None
 
 
-def view(row: dict, public_url: str | None = None) -> dict:
+def view(row: dict) -> dict:
     title, title_en = messages.title(row["kind"], row["facts"])
     facts = row["facts"]
     return {
