@@ -87,7 +87,7 @@ async def notification_settings(who: CurrentUser, services: ServicesDep):
 
 
 @router.put(
-    "/me/notifications", response_model=NotificationSettings, responses=problem_responses(401, 403, 422, *UPSTREAM)
+    "/me/notifications", response_model=NotificationSettings, responses=problem_responses(400, 401, 403, 422, *UPSTREAM)
 )
 async def choose_notifications(body: NotificationChoices, who: CurrentUser, services: ServicesDep):
     """Changes how one is told of the kinds named, for notifications from now on."""
