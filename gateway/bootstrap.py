@@ -24,6 +24,7 @@ from gateway.api import (
     drafts,
     letters,
     registers,
+    work,
 )
 from gateway.auth import hash_password
 from gateway.clients import SERVICES, Services
@@ -60,7 +61,8 @@ def build(
     app.state.people = People(db, on_change=app.state.accounts.forget)
     app.state.delegations = Delegations(db)
     api = APIRouter(prefix="/api/v1")
-    routers = (auth, directory, attachments, letters, drafts, delegations, registers, audit)
+    # The work's routes before letters': its /deliveries/{id}/{action} would otherwise take them.
+    routers = (auth, directory, attachments, work, letters, drafts, delegations, registers, audit)
     for module in (*routers, admin_directory, admin_users):
         api.include_router(module.router)
     app.include_router(api)
