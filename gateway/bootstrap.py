@@ -28,9 +28,11 @@ from gateway.api import (
 )
 from gateway.auth import hash_password
 from gateway.clients import SERVICES, Services
+from gateway.denials import record
 from gateway.people.accounts import Accounts
 from gateway.people.delegations import Delegations
-from gateway.people.service import People
+from gateway.people.service import People, contact
+from shared import thai
 from shared.bus import Bus
 from shared.db import Database
 from shared.outbox import OutboxRelay
@@ -96,11 +98,15 @@ def _clients(settings: Settings, transports) -> dict[str, httpx.AsyncClient]:
 
 
 async def seed_users(db: Database, password: str) -> None:
-    """The demo identities; existing users are left as they are."""
+    """The demo identities; existing users are left as they are. Those added with an e-mail address announce
+    it (`user.contact`, by "system"), so notifications reach them like anyone an administrator adds."""
     password_hash = hash_password(password)
     async with db.transaction() as session:
         repo = UserRepository(session)
+        there = await repo.many([user.username for user in DEMO_USERS])
         for user in DEMO_USERS:
+            if user.username in there:
+                continue
             await repo.add_if_missing(
                 {
                     "username": user.username,
@@ -114,3 +120,6 @@ async def seed_users(db: Database, password: str) -> None:
                     "active": True,
                 }
             )
+            if user.email:
+                event = contact({"username": user.username, "email": user.email}, thai.now())
+                await record(session, event, actor="system")
