@@ -85,12 +85,11 @@ async def work_of(delivery_id: uuid.UUID, who: CurrentUser, services: ServicesDe
 async def propose(delivery_id: uuid.UUID, body: ProposeRequest, who: CurrentUser, db: DbDep, services: ServicesDep):
     """เสนอ: the unit's clerk puts the registered letter before a head of the unit, with a summary."""
     policy.require(who, "delivery.propose")
-    [head] = await _people(db, who, [body.to_username], "to_username")
-    async with db.read() as session:
-        row = await UserRepository(session).get(head)
+    people = await _people(db, [body.to_username], "to_username")
+    [(head, row)] = people.items()
     if SIGNING_ROLE not in row["roles"]:
         raise invalid("to_username", f"{head} ไม่ใช่ผู้บริหาร จึงสั่งการไม่ได้ (propose to an executive)")
-    payload = {"to_username": head, "summary": body.summary}
+    payload = {"to_username": head, "to_org_id": _unit(row), "summary": body.summary}
     return await _step(services, who, delivery_id, "propose", payload)
 
 
@@ -100,9 +99,14 @@ async def order(delivery_id: uuid.UUID, body: OrderRequest, who: CurrentUser, db
     the history. Divisions assigned get a delivery of their own to register; people of the unit assigned act;
     those given it for information acknowledge."""
     policy.require(who, "delivery.order")
-    payload = body.model_dump(mode="json")
-    payload["assignee_usernames"] = await _people(db, who, body.assignee_usernames, "assignee_usernames")
-    payload["for_information"] = await _people(db, who, body.for_information, "for_information")
+    assignees = await _people(db, body.assignee_usernames, "assignee_usernames")
+    informed = await _people(db, body.for_information, "for_information")
+    payload = body.model_dump(mode="json") | {
+        "assignee_usernames": list(assignees),
+        "for_information": list(informed),
+        # Routing checks, once it has found the delivery in the caller's unit, that they are of that unit.
+        "people_org_ids": {name: _unit(row) for name, row in (assignees | informed).items()},
+    }
     return await _step(services, who, delivery_id, "order", payload)
 
 
@@ -188,9 +192,10 @@ async def _step(services: ServicesDep, who: Principal, delivery_id: uuid.UUID, a
     return with_thai_dates(await services.json("routing", "POST", path, who, json=body))
 
 
-async def _people(db: Database, who: Principal, names: list[str], field: str) -> list[str]:
-    """The usernames as people: each must exist, be active and belong to the caller's unit (whose delivery it
-    is); 422 naming the first that does not."""
+async def _people(db: Database, names: list[str], field: str) -> dict[str, dict]:
+    """The usernames as people, {username: account}: each must exist and be active; 422 naming the first that
+    does not. Whether they belong to the delivery's unit is routing's to say, after it has found the
+    delivery in the caller's scope (404 first)."""
     wanted = list(dict.fromkeys(rules.sign_in_name(name) for name in names))
     async with db.read() as session:
         found = await UserRepository(session).many(wanted)
@@ -198,6 +203,8 @@ async def _people(db: Database, who: Principal, names: list[str], field: str) ->
         row = found.get(name)
         if row is None or not row["active"]:
             raise invalid(field, f"ไม่พบผู้ใช้ {name} หรือถูกระงับ (unknown or disabled person)")
-        if row["org_id"] != who.org_id:
-            raise invalid(field, f"{name} ไม่ได้อยู่ในหน่วยงานของท่าน (not a person of your unit)")
-    return wanted
+    return {name: found[name] for name in wanted}
+
+
+def _unit(row: dict) -> str | None:
+    return str(row["org_id"]) if row["org_id"] else None

@@ -67,6 +67,20 @@ class OrderRequest(BaseModel):
     assignee_org_ids: list[uuid.UUID] = []
     assignee_usernames: list[str] = []
     for_information: list[str] = []
+    # The unit of each person named, as the gateway knows them: they must be people of the delivery's unit.
+    people_org_ids: dict[str, uuid.UUID | None] = {}
+
+
+def _check_people(delivery: dict, units: dict[str, uuid.UUID | None], field_of: dict[str, str]) -> None:
+    """People named on a delivery belong to its unit: they read it and act on it there (a division is
+    assigned as a unit, and gets its own delivery)."""
+    errors = [
+        {"field": field_of[name], "message": f"{name} ไม่ได้อยู่ในหน่วยงานของท่าน (not a person of your unit)"}
+        for name in field_of
+        if units.get(name) != delivery["recipient_org_id"]
+    ]
+    if errors:
+        raise Problem(422, errors[0]["message"], errors=errors)
 
 
 def _refuse(refusals: list[Refusal]) -> None:
@@ -110,13 +124,16 @@ async def _stage(session, event, who: Principal) -> None:
 # ── เสนอ and สั่งการ ────────────────────────────────────────────────────────────────────────────────────────
 
 
-async def propose(db: Database, delivery_id: uuid.UUID, to_username: str, summary: str, who: Principal) -> dict:
-    """เสนอ: the clerk puts the registered letter before a head with a summary; proposing again (to another
-    head) replaces the proposal, and both are kept."""
+async def propose(
+    db: Database, delivery_id: uuid.UUID, to_username: str, to_org_id: uuid.UUID | None, summary: str, who: Principal
+) -> dict:
+    """เสนอ: the clerk puts the registered letter before a head of the unit (`to_org_id`: his unit, as the
+    gateway knows it) with a summary; proposing again (to another head) replaces the proposal; both are kept."""
     _refuse([r for r in (check_text("summary", summary),) if r])
     async with db.transaction() as session:
         delivery = await _locked(session, delivery_id, who)
         status, stage_ = _next(delivery, "propose")
+        _check_people(delivery, {to_username: to_org_id}, {to_username: "to_username"})
         now = thai.now()
         row = {
             "id": uuid.uuid4(),
@@ -152,6 +169,9 @@ async def order(db: Database, delivery_id: uuid.UUID, request: OrderRequest, who
     async with db.transaction() as session:
         delivery = await _locked(session, delivery_id, who)
         status, stage_ = _next(delivery, "order")
+        named = {name: "for_information" for name in people["information"]}
+        named |= {name: "assignee_usernames" for name in people["assignee"]}
+        _check_people(delivery, request.people_org_ids, named)
         await _check_assignable(DirectoryRepository(session), who.org_id, targets)
         units, refs = await _assigned_units(session, delivery, targets)
         work = WorkRepository(session)

@@ -46,8 +46,11 @@ async def registered(routing, urgency: str = "urgent") -> tuple[uuid.UUID, uuid.
 
 
 def an_order(**changes) -> OrderRequest:
+    """An order naming people of กรมบัญชีกลาง (cgd.officer, named by a test, is of its division)."""
     fields = {"decision": "act", "deadline": thai.now() + timedelta(days=7)} | changes
-    return OrderRequest(**fields)
+    named = [*fields.get("assignee_usernames", []), *fields.get("for_information", [])]
+    units = {name: org_id("cgd.budget" if name == "cgd.officer" else "cgd") for name in named}
+    return OrderRequest(**fields, people_org_ids=units)
 
 
 async def staged(runtime, kind: str) -> list[dict]:
@@ -68,7 +71,9 @@ async def test_a_proposal_reaches_the_head_and_his_order_supersedes_only_by_a_ne
     runtime, _ = routing
     db = runtime.db
     _, delivery = await registered(routing)
-    proposed = await work.propose(db, delivery, "cgd.dg", "สรุปเรื่อง: ขอข้อมูลเบิกจ่าย", CLERK)
+    summary = "สรุปเรื่อง: ขอข้อมูลเบิกจ่าย"
+    await refused(422, work.propose(db, delivery, "cgd.head", HEAD.org_id, summary, CLERK))  # not of the unit
+    proposed = await work.propose(db, delivery, "cgd.dg", DG.org_id, summary, CLERK)
     assert (proposed["stage"], proposed["proposed_to"]) == ("proposed", "cgd.dg")
     assert [i["kind"] for i in await work.worklist(db, DG)] == ["proposed"]
     assert await work.worklist(db, DEPUTY) == []
@@ -107,6 +112,8 @@ async def test_an_order_refused_changes_nothing(routing):
     await refused(422, work.order(db, delivery, own, DG))
     sender = an_order(assignee_org_ids=[org_id("ops")])
     await refused(422, work.order(db, delivery, sender, DG))
+    other_unit = await refused(422, work.order(db, delivery, an_order(for_information=["cgd.officer"]), DG))
+    assert other_unit.errors == [{"field": "for_information", "message": other_unit.detail}]
     await refused(403, work.order(db, delivery, an_order(), CLERK))  # not a head
     await refused(404, work.order(db, delivery, an_order(), RD_CHIEF))  # a head of another unit
     assert await work.work_of(db, delivery, CLERK) == before
@@ -160,7 +167,7 @@ async def test_suspending_pauses_the_deadline_clock(routing, monkeypatch):
     monkeypatch.setattr(thai, "now", lambda: clock[0])
     _, delivery = await registered(routing)
     deadline = clock[0] + timedelta(days=2)
-    await work.order(db, delivery, an_order(deadline=deadline, assignee_usernames=["cgd.officer"]), DG)
+    await work.order(db, delivery, an_order(deadline=deadline, assignee_usernames=["cgd.staff"]), DG)
     await refused(422, work.suspend(db, delivery, "  ", DG))
     await refused(403, work.suspend(db, delivery, "รอเอกสาร", DEPUTY))
     await work.suspend(db, delivery, "รอเอกสารจากกองกฎหมาย", DG)
