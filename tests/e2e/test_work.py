@@ -2,8 +2,8 @@
 urgent letter from สป.กค. and proposes it to the director-general; he orders ดำเนินการ with a deadline, assigns
 the division กองงบประมาณ and gives it to his deputy for information; the division's registry registers its own
 delivery in its own receive register and proposes it to the division's head, who assigns an officer; the
-officer records the result and closes; the deputy acknowledges; the director-general closes the department's
-part; and the sender sees, per recipient unit, when each closed it.
+officer drafts a reply referencing the original, records the result and closes; the deputy acknowledges; the
+director-general closes the department's part; and the sender sees, per recipient unit, when each closed it.
 
 Then the bad requests of the work: each a clear 4xx, problem+json, that changes nothing."""
 
@@ -126,7 +126,21 @@ async def test_a_registered_letter_goes_to_the_officer_who_acts_and_is_closed_pe
     assert (assigned["kind"], assigned["delivery_id"], assigned["overdue"]) == ("assigned", theirs, False)
     assert assigned["due_at_th"]
 
-    # The officer records the result and closes the division's part.
+    # The officer drafts the reply, referencing the original (อ้างถึง), and proposes it to the director, whose
+    # worklist shows it awaiting his signature; then records the result and closes the division's part.
+    reply = {
+        "type": "external",
+        "subject": "รายงานผลการเบิกจ่ายงบประมาณ",
+        "body": "ตามหนังสือที่อ้างถึง กรมบัญชีกลางขอรายงานผลการเบิกจ่ายงบประมาณ",
+        "recipient_org_ids": [orgs["ops"]],
+        "reference_letter_ids": [letter],
+        "signer": "cgd.director",
+    }
+    draft = await ok(await api.post("/api/v1/drafts", headers=h["cgd.officer"], json=reply), 201)
+    await ok(await api.post(f"/api/v1/drafts/{draft['id']}/propose", headers=h["cgd.officer"]))
+    director = await login(api, "cgd.director")
+    [to_sign] = await worklist(api, director)
+    assert (to_sign["kind"], to_sign["draft_id"]) == ("to_sign", draft["id"])
     result = "รวบรวมข้อมูลและรายงานแล้ว ตามบันทึกที่ กค 0402/15"
     closed = await step(api, h["cgd.officer"], theirs, "close", {"result": result})
     assert (closed["status"], closed["closed_by"], closed["result"]) == ("closed", "cgd.officer", result)
