@@ -89,7 +89,7 @@ async def propose(delivery_id: uuid.UUID, body: ProposeRequest, who: CurrentUser
     [(head, row)] = people.items()
     if SIGNING_ROLE not in row["roles"]:
         raise invalid("to_username", f"{head} ไม่ใช่ผู้บริหาร จึงสั่งการไม่ได้ (propose to an executive)")
-    payload = {"to_username": head, "to_org_id": _unit(row), "summary": body.summary}
+    payload = {"to_username": head, "to_org_id": _unit(row), "to_clearance": row["clearance"], "summary": body.summary}
     return await _step(services, who, delivery_id, "propose", payload)
 
 
@@ -104,8 +104,10 @@ async def order(delivery_id: uuid.UUID, body: OrderRequest, who: CurrentUser, db
     payload = body.model_dump(mode="json") | {
         "assignee_usernames": list(assignees),
         "for_information": list(informed),
-        # Routing checks, once it has found the delivery in the caller's unit, that they are of that unit.
+        # Routing checks, once it has found the delivery in the caller's unit, that they are of that unit and
+        # cleared for the letter's level.
         "people_org_ids": {name: _unit(row) for name, row in (assignees | informed).items()},
+        "people_clearances": {name: row["clearance"] for name, row in (assignees | informed).items()},
     }
     return await _step(services, who, delivery_id, "order", payload)
 

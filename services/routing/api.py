@@ -199,7 +199,8 @@ async def forward(delivery_id: uuid.UUID, body: ForwardRequest, request: Request
 class ProposeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to_username: Annotated[str, Field(min_length=1, max_length=100)]
-    to_org_id: uuid.UUID | None  # the head's unit, as the gateway knows him
+    to_org_id: uuid.UUID | None  # the head's unit and clearance, as the gateway knows him
+    to_clearance: str = "normal"
     summary: Annotated[Text, Field(max_length=TEXT_MAX)]
 
 
@@ -215,7 +216,8 @@ async def work_of(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipa
 
 @router.post("/deliveries/{delivery_id}/propose")
 async def propose(delivery_id: uuid.UUID, body: ProposeBody, request: Request, who: CurrentPrincipal):
-    return await work.propose(_db(request), delivery_id, body.to_username, body.to_org_id, body.summary, who)
+    db = _db(request)
+    return await work.propose(db, delivery_id, body.to_username, body.to_org_id, body.summary, who, body.to_clearance)
 
 
 @router.post("/deliveries/{delivery_id}/order")

@@ -49,7 +49,7 @@ from shared.contracts import (
 )
 from shared.db import Database
 from shared.outbox import stage
-from shared.principal import Principal
+from shared.principal import CLEARANCE_ORDER, Principal
 from shared.problems import Problem, not_found
 
 HEAD_ROLE = "executive"
@@ -67,20 +67,30 @@ class OrderRequest(BaseModel):
     assignee_org_ids: list[uuid.UUID] = []
     assignee_usernames: list[str] = []
     for_information: list[str] = []
-    # The unit of each person named, as the gateway knows them: they must be people of the delivery's unit.
+    # The unit and clearance of each person named, as the gateway knows them.
     people_org_ids: dict[str, uuid.UUID | None] = {}
+    people_clearances: dict[str, str] = {}
 
 
-def _check_people(delivery: dict, units: dict[str, uuid.UUID | None], field_of: dict[str, str]) -> None:
-    """People named on a delivery belong to its unit: they read it and act on it there (a division is
-    assigned as a unit, and gets its own delivery)."""
-    errors = [
-        {"field": field_of[name], "message": f"{name} ไม่ได้อยู่ในหน่วยงานของท่าน (not a person of your unit)"}
-        for name in field_of
-        if units.get(name) != delivery["recipient_org_id"]
-    ]
+def _check_people(
+    delivery: dict, units: dict[str, uuid.UUID | None], clearances: dict[str, str], field_of: dict[str, str]
+) -> None:
+    """People named on a delivery belong to its unit (they read it and act on it there; a division is assigned
+    as a unit, and gets its own delivery), and are cleared for the letter's level."""
+    errors = []
+    for name, field in field_of.items():
+        if units.get(name) != delivery["recipient_org_id"]:
+            errors.append({"field": field, "message": f"{name} ไม่ได้อยู่ในหน่วยงานของท่าน (not a person of your unit)"})
+        elif not cleared(clearances.get(name, "normal"), delivery["secrecy"]):
+            message = f"{name} ไม่มีสิทธิ์เข้าถึงหนังสือชั้นความลับนี้ (not cleared for this letter's secrecy level)"
+            errors.append({"field": field, "message": message})
     if errors:
         raise Problem(422, errors[0]["message"], errors=errors)
+
+
+def cleared(clearance: str, secrecy: str) -> bool:
+    levels = CLEARANCE_ORDER
+    return clearance in levels and secrecy in levels and levels.index(clearance) >= levels.index(secrecy)
 
 
 def _refuse(refusals: list[Refusal]) -> None:
@@ -125,7 +135,13 @@ async def _stage(session, event, who: Principal) -> None:
 
 
 async def propose(
-    db: Database, delivery_id: uuid.UUID, to_username: str, to_org_id: uuid.UUID | None, summary: str, who: Principal
+    db: Database,
+    delivery_id: uuid.UUID,
+    to_username: str,
+    to_org_id: uuid.UUID | None,
+    summary: str,
+    who: Principal,
+    to_clearance: str = "normal",
 ) -> dict:
     """เสนอ: the clerk puts the registered letter before a head of the unit (`to_org_id`: his unit, as the
     gateway knows it) with a summary; proposing again (to another head) replaces the proposal; both are kept."""
@@ -133,7 +149,7 @@ async def propose(
     async with db.transaction() as session:
         delivery = await _locked(session, delivery_id, who)
         status, stage_ = _next(delivery, "propose")
-        _check_people(delivery, {to_username: to_org_id}, {to_username: "to_username"})
+        _check_people(delivery, {to_username: to_org_id}, {to_username: to_clearance}, {to_username: "to_username"})
         now = thai.now()
         row = {
             "id": uuid.uuid4(),
@@ -171,7 +187,7 @@ async def order(db: Database, delivery_id: uuid.UUID, request: OrderRequest, who
         status, stage_ = _next(delivery, "order")
         named = {name: "for_information" for name in people["information"]}
         named |= {name: "assignee_usernames" for name in people["assignee"]}
-        _check_people(delivery, request.people_org_ids, named)
+        _check_people(delivery, request.people_org_ids, request.people_clearances, named)
         await _check_assignable(DirectoryRepository(session), who.org_id, targets)
         units, refs = await _assigned_units(session, delivery, targets)
         work = WorkRepository(session)

@@ -50,7 +50,7 @@ def an_order(**changes) -> OrderRequest:
     fields = {"decision": "act", "deadline": thai.now() + timedelta(days=7)} | changes
     named = [*fields.get("assignee_usernames", []), *fields.get("for_information", [])]
     units = {name: org_id("cgd.budget" if name == "cgd.officer" else "cgd") for name in named}
-    return OrderRequest(**fields, people_org_ids=units)
+    return OrderRequest(**fields, people_org_ids=units, people_clearances=dict.fromkeys(named, "secret"))
 
 
 async def staged(runtime, kind: str) -> list[dict]:
@@ -254,3 +254,20 @@ async def test_the_follow_up_counts_per_division_and_per_person(routing):
     assert (staff["username"], staff["open"], staff["closed_this_month"]) == ("cgd.staff", 1, 1)
     # A division sees itself and what is under it, not its department.
     assert CGD.org_id not in {u["org_id"] for u in (await work.follow_up(db, HEAD))["units"]}
+
+
+async def test_a_classified_letter_is_given_only_to_people_cleared_for_it(routing):
+    runtime, _ = routing
+    db = runtime.db
+    event = letter_sent(recipients=(CGD,)).model_copy(update={"secrecy": "secret"})
+    await deliver(routing, event)
+    delivery = event.deliveries[0].delivery_id
+    await service.receive(db, delivery, CLERK)
+    summary = "สรุปเรื่องลับมาก"
+    uncleared = await refused(422, work.propose(db, delivery, "cgd.dg", DG.org_id, summary, CLERK, "confidential"))
+    assert "not cleared" in uncleared.detail
+    await work.propose(db, delivery, "cgd.dg", DG.org_id, summary, CLERK, "secret")
+    informed = an_order(for_information=["cgd.deputy"])
+    low = informed.model_copy(update={"people_clearances": {"cgd.deputy": "normal"}})
+    assert (await refused(422, work.order(db, delivery, low, DG))).errors[0]["field"] == "for_information"
+    assert (await work.order(db, delivery, informed, DG))["orders"][0]["for_information"][0]["username"] == "cgd.deputy"
