@@ -175,7 +175,7 @@ async def _to_sign(request: Request, services: ServicesDep, who: Principal) -> l
             "status": d["status"],
             "due_at": None,
             "overdue": False,
-            "since": d.get("updated_at") or d.get("created_at"),
+            "arrived_at": d.get("updated_at") or d.get("created_at"),
         }
         for d in page["items"]
     ]
@@ -185,8 +185,8 @@ def _order_of_work(item: dict):
     """Overdue first, then the soonest due, then the newest (ISO moments with offsets sort by their text only
     within one offset, so they are compared as moments)."""
     due = datetime.fromisoformat(item["due_at"]) if item.get("due_at") else None
-    since = datetime.fromisoformat(item["since"]).timestamp() if item.get("since") else 0
-    return (not item["overdue"], due is None, due.timestamp() if due else 0, -since)
+    arrived = datetime.fromisoformat(item["arrived_at"]).timestamp() if item.get("arrived_at") else 0
+    return (not item["overdue"], due is None, due.timestamp() if due else 0, -arrived)
 
 
 async def _step(services: ServicesDep, who: Principal, delivery_id: uuid.UUID, action: str, body=None) -> dict:

@@ -541,13 +541,13 @@ def _item(kind: str, row: dict, now: datetime) -> dict:
         "decision": row.get("decision"),
         "due_at": due,
         "overdue": kind != "for_information" and overdue(row["due_at"], row["stage"], row["status"], now),
-        "since": row["since"],
+        "arrived_at": row["arrived_at"],  # when it came to the person
     }
 
 
 def _urgency_of_work(item: dict):
     due = item["due_at"]
-    return (not item["overdue"], due is None, due.timestamp() if due else 0, -item["since"].timestamp())
+    return (not item["overdue"], due is None, due.timestamp() if due else 0, -item["arrived_at"].timestamp())
 
 
 # ── การติดตาม per division and per person ─────────────────────────────────────────────────────────────────

@@ -97,7 +97,7 @@ async def test_a_registered_letter_goes_to_the_officer_who_acts_and_is_closed_pe
     }
     ordered = await step(api, h["cgd.dg"], delivery, "order", order)
     [given] = ordered["orders"]
-    assert given["decision"] == "act" and given["in_force"] and ordered["due_at_th"]
+    assert given["decision"] == "act" and given["in_force"] and ordered["due_at_th"] and given["deadline_th"]
     [division] = given["assignee_units"]
     assert division["org_id"] == orgs["cgd.budget"]
     assert await worklist(api, h["cgd.dg"]) == []
@@ -124,7 +124,7 @@ async def test_a_registered_letter_goes_to_the_officer_who_acts_and_is_closed_pe
     )
     [assigned] = await worklist(api, h["cgd.officer"])
     assert (assigned["kind"], assigned["delivery_id"], assigned["overdue"]) == ("assigned", theirs, False)
-    assert assigned["due_at_th"]
+    assert assigned["due_at_th"] and assigned["arrived_at_th"]
 
     # The officer drafts the reply, referencing the original (อ้างถึง), and proposes it to the director, whose
     # worklist shows it awaiting his signature; then records the result and closes the division's part.

@@ -385,13 +385,13 @@ class WorkRepository:
     async def proposed_to(self, username: str, org_id: uuid.UUID) -> list[dict]:
         """Registered letters of the unit waiting for this head's order, with when they were proposed."""
         latest = (
-            select(proposals.c.delivery_id, func.max(proposals.c.proposed_at).label("since"))
+            select(proposals.c.delivery_id, func.max(proposals.c.proposed_at).label("arrived_at"))
             .where(proposals.c.to_username == username)
             .group_by(proposals.c.delivery_id)
             .subquery()
         )
         query = (
-            select(deliveries, latest.c.since)
+            select(deliveries, latest.c.arrived_at)
             .join(latest, latest.c.delivery_id == deliveries.c.id)
             .where(
                 deliveries.c.recipient_org_id == org_id,
@@ -405,7 +405,7 @@ class WorkRepository:
     async def assigned_to(self, username: str, org_id: uuid.UUID) -> list[dict]:
         """Registered letters of the unit whose order in force assigns this person, not closed yet."""
         query = (
-            select(deliveries, orders.c.ordered_at.label("since"), orders.c.decision, orders.c.ordered_by)
+            select(deliveries, orders.c.ordered_at.label("arrived_at"), orders.c.decision, orders.c.ordered_by)
             .join(orders, orders.c.id == deliveries.c.order_id)
             .join(order_people, order_people.c.order_id == orders.c.id)
             .where(
@@ -422,7 +422,7 @@ class WorkRepository:
         query = (
             select(
                 deliveries,
-                func.max(orders.c.ordered_at).label("since"),
+                func.max(orders.c.ordered_at).label("arrived_at"),
             )
             .join(orders, orders.c.delivery_id == deliveries.c.id)
             .join(order_people, order_people.c.order_id == orders.c.id)
