@@ -25,12 +25,15 @@ from gateway.api import (
     letters,
     notifications,
     registers,
+    work,
 )
 from gateway.auth import hash_password
 from gateway.clients import SERVICES, Services
+from gateway.denials import record
 from gateway.people.accounts import Accounts
 from gateway.people.delegations import Delegations
-from gateway.people.service import People
+from gateway.people.service import People, contact
+from shared import thai
 from shared.bus import Bus
 from shared.db import Database
 from shared.outbox import OutboxRelay
@@ -61,7 +64,8 @@ def build(
     app.state.people = People(db, on_change=app.state.accounts.forget)
     app.state.delegations = Delegations(db)
     api = APIRouter(prefix="/api/v1")
-    routers = (auth, directory, attachments, letters, drafts, delegations, registers, audit, notifications)
+    # The work's routes before letters': its /deliveries/{id}/{action} would otherwise take them.
+    routers = (auth, directory, attachments, work, letters, drafts, delegations, registers, audit, notifications)
     for module in (*routers, admin_directory, admin_users):
         api.include_router(module.router)
     app.include_router(api)
@@ -95,11 +99,15 @@ def _clients(settings: Settings, transports) -> dict[str, httpx.AsyncClient]:
 
 
 async def seed_users(db: Database, password: str) -> None:
-    """The demo identities; existing users are left as they are."""
+    """The demo identities; existing users are left as they are. Those added with an e-mail address announce
+    it (`user.contact`, by "system"), so notifications reach them like anyone an administrator adds."""
     password_hash = hash_password(password)
     async with db.transaction() as session:
         repo = UserRepository(session)
+        there = await repo.many([user.username for user in DEMO_USERS])
         for user in DEMO_USERS:
+            if user.username in there:
+                continue
             await repo.add_if_missing(
                 {
                     "username": user.username,
@@ -113,3 +121,6 @@ async def seed_users(db: Database, password: str) -> None:
                     "active": True,
                 }
             )
+            if user.email:
+                event = contact({"username": user.username, "email": user.email}, thai.now())
+                await record(session, event, actor="system")

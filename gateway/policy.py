@@ -44,6 +44,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     "delegation.manage": frozenset({"admin", "executive"}),  # ปฏิบัติราชการแทน / รักษาราชการแทน
     "delegation.read": frozenset({"clerk", "staff", "executive", "admin"}),  # one's own, or all for an admin
     "letter.signatures": frozenset({"clerk"}),  # whether a letter's signatures verify
+    # The work on a registered letter (เสนอ → สั่งการ → ปฏิบัติ → เรื่องเสร็จ). Which delivery and whose turn is
+    # routing's business: 404 outside the unit, 403 for someone of the unit the order does not name.
+    "delivery.propose": frozenset({"clerk"}),  # the unit's registry proposes to a head
+    "delivery.order": frozenset({"executive"}),  # a head orders (เกษียนสั่งการ)
+    "delivery.reopen": frozenset({"executive"}),
+    "delivery.act": frozenset({"staff", "executive", "clerk"}),  # suspend, resume, close: an assignee or the head
+    "delivery.acknowledge": frozenset({"staff", "executive", "clerk"}),  # รับทราบ, by those given it to know
+    "delivery.work": frozenset({"staff", "executive", "clerk"}),  # the work on one of the unit's letters
+    "worklist.read": frozenset({"staff", "executive", "clerk"}),  # งานของฉัน
+    "follow-up.read": frozenset({"clerk", "executive"}),  # the unit's, per division and per person
     # One's own notifications and how one is told (the notify service keeps each person's to themselves).
     "notification.read": frozenset({"clerk", "staff", "executive", "auditor", "admin"}),
     "notification.choose": frozenset({"clerk", "staff", "executive", "auditor", "admin"}),

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from shared.thai import date_th
 
-DATED = ("_at", "_date", "deliver_by")
+DATED = ("_at", "_date", "deliver_by", "deadline")
 
 
 def with_thai_dates(value):

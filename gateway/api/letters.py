@@ -256,6 +256,9 @@ def _inbox_item(d: dict) -> dict:
         "delivered_at": d["delivered_at"],
         "received_at": d["received_at"],
         "receive_no": d["receive_no"],
+        "stage": d.get("stage"),  # the work on it once registered: proposed, ordered, suspended
+        "due_at": d.get("due_at"),
+        "closed_at": d.get("closed_at"),
     }
 
 
@@ -292,14 +295,18 @@ def _delivery(ref: dict, row: dict | None) -> dict:
         "receive_no": row.get("receive_no"),
         "reason": row.get("reason"),
         "forwarded_from": row.get("forwarded_from"),
+        "closed_at": row.get("closed_at"),  # เรื่องเสร็จ: when the recipient unit closed it
     }
 
 
 @router.get("/follow-up", responses=problem_responses(401, 403, *UPSTREAM))
 async def follow_up(who: CurrentUser, services: ServicesDep):
-    """การติดตาม for the caller's unit, oldest first: letters it holds past their deadline (ด่วนภายใน) and not
-    acted on, and letters it sent that a recipient has not registered yet."""
-    policy.require(who, "inbox.read")
+    """การติดตาม for the caller's unit, oldest first: letters it holds past their deadline (the head's order's,
+    moved by any pause, or the sender's ด่วนภายใน) and not acted on, and letters it sent that a recipient has not
+    registered yet. Then the work per division (the unit and every unit under it: `units`) and per person
+    assigned there (`people`): open, overdue, closed this month, and the median hours to close of what was
+    closed this month."""
+    policy.require(who, "follow-up.read")
     found = await services.json("routing", "GET", "/follow-up", who)
     return with_thai_dates(
         {
@@ -308,5 +315,7 @@ async def follow_up(who: CurrentUser, services: ServicesDep):
                 {**_inbox_item(d), "recipient_org_id": d["recipient_org_id"], "sent_at": d["sent_at"]}
                 for d in found["unregistered"]
             ],
+            "units": found["units"],
+            "people": found["people"],
         }
     )

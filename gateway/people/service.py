@@ -15,7 +15,7 @@ from gateway.denials import record
 from gateway.people import rules
 from gateway.people.rules import Account
 from shared import thai
-from shared.contracts import SignedInByLink, SignInLinkIssued, UserChanged, UserCreated
+from shared.contracts import SignedInByLink, SignInLinkIssued, UserChanged, UserContact, UserCreated
 from shared.db import Database
 from shared.problems import Problem, not_found
 
@@ -67,6 +67,7 @@ class People:
                     raise exists(account.username)
                 await users.add(row)
                 await record(session, created(row, now), actor=actor)
+                await _announce_contact(session, row, now, actor)
         except IntegrityError as exc:  # made by someone else at the same moment
             raise exists(account.username) from exc
         self.on_change()
@@ -91,6 +92,8 @@ class People:
             await users.update(account.username, **values)
             row = {**row, **values}
             await record(session, changed(row, fields, now), actor=actor)
+            if "email" in values:
+                await _announce_contact(session, row, now, actor, cleared=True)
         self.on_change()
         return row
 
@@ -113,10 +116,13 @@ class People:
                     new = _new_row(account, now)
                     await users.add(new)
                     await record(session, created(new, now), actor=actor)
+                    await _announce_contact(session, new, now, actor)
                 elif values := rules.changes(row, account):
                     _keep_own_access(actor, row, values)
                     await users.update(account.username, **values, updated_at=now)
                     await record(session, changed({**row, **values}, rules.field_names(values), now), actor=actor)
+                    if "email" in values:
+                        await _announce_contact(session, {**row, **values}, now, actor, cleared=True)
         self.on_change()
         return plan
 
@@ -217,6 +223,18 @@ def _new_row(account: Account, now: datetime) -> dict:
         "created_at": now,
         "updated_at": now,
     }
+
+
+async def _announce_contact(session, row: dict, now: datetime, actor: str, cleared: bool = False) -> None:
+    """`user.contact`: where the person is reached now, for notifications. A new person without an address
+    announces nothing; a change announces the new address, or None when it was removed."""
+    if row["email"] is None and not cleared:
+        return
+    await record(session, contact(row, now), actor=actor)
+
+
+def contact(row: dict, now: datetime) -> UserContact:
+    return UserContact(username=row["username"], email=row["email"], changed_at=now)
 
 
 def created(row: dict, now: datetime) -> UserCreated:

@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.routing import service
+from services.routing import service, work
 from services.routing.domain.directory import parse_file, to_csv, to_json
+from services.routing.domain.work import TEXT_MAX
 from shared.paging import decode_cursor, encode_cursor
 from shared.principal import CurrentPrincipal, Principal, visible_subject
 from shared.problems import Problem
 from shared.registers import PAGE_MAX, NextNumberRequest, check_admin, check_year, decode_register_cursor
-from shared.schemas import AnnotationRequest, ForwardRequest, ReasonRequest, RecallRequest
+from shared.schemas import AnnotationRequest, ForwardRequest, ReasonRequest, RecallRequest, Text
 from shared.thai import clean
 
 router = APIRouter()
@@ -75,6 +76,11 @@ def _delivery(row: dict, who: Principal) -> dict:
         "forward_note": row["forward_note"],
         "deliver_by": row["deliver_by"],
         "sent_at": row["sent_at"],
+        # The work on it: its stage while registered, when it is due, and when its unit closed it (the sender
+        # sees this per recipient; the result stays with the recipient).
+        "stage": row["stage"],
+        "due_at": row["due_at"],
+        "closed_at": row["closed_at"],
     }
 
 
@@ -187,6 +193,69 @@ async def forward(delivery_id: uuid.UUID, body: ForwardRequest, request: Request
     return {**_delivery(result, who), "forwarded_to": result["forwarded_to"]}
 
 
+# The work on a registered letter: เสนอ, สั่งการ, พักเรื่อง, ดำเนินการต่อ, ปิดเรื่อง, เปิดเรื่องใหม่, รับทราบ.
+
+
+class ProposeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_username: Annotated[str, Field(min_length=1, max_length=100)]
+    to_org_id: uuid.UUID | None  # the head's unit and clearance, as the gateway knows him
+    to_clearance: str = "normal"
+    summary: Annotated[Text, Field(max_length=TEXT_MAX)]
+
+
+class CloseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    result: Annotated[Text, Field(max_length=TEXT_MAX)]
+
+
+@router.get("/deliveries/{delivery_id}/work")
+async def work_of(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipal):
+    return await work.work_of(_db(request), delivery_id, who)
+
+
+@router.post("/deliveries/{delivery_id}/propose")
+async def propose(delivery_id: uuid.UUID, body: ProposeBody, request: Request, who: CurrentPrincipal):
+    db = _db(request)
+    return await work.propose(db, delivery_id, body.to_username, body.to_org_id, body.summary, who, body.to_clearance)
+
+
+@router.post("/deliveries/{delivery_id}/order")
+async def order(delivery_id: uuid.UUID, body: work.OrderRequest, request: Request, who: CurrentPrincipal):
+    return await work.order(_db(request), delivery_id, body, who)
+
+
+@router.post("/deliveries/{delivery_id}/suspend")
+async def suspend(delivery_id: uuid.UUID, body: ReasonRequest, request: Request, who: CurrentPrincipal):
+    return await work.suspend(_db(request), delivery_id, body.reason, who)
+
+
+@router.post("/deliveries/{delivery_id}/resume")
+async def resume(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipal):
+    return await work.resume(_db(request), delivery_id, who)
+
+
+@router.post("/deliveries/{delivery_id}/close")
+async def close(delivery_id: uuid.UUID, body: CloseBody, request: Request, who: CurrentPrincipal):
+    return await work.close(_db(request), delivery_id, body.result, who)
+
+
+@router.post("/deliveries/{delivery_id}/reopen")
+async def reopen(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipal):
+    return await work.reopen(_db(request), delivery_id, who)
+
+
+@router.post("/deliveries/{delivery_id}/acknowledge")
+async def acknowledge(delivery_id: uuid.UUID, request: Request, who: CurrentPrincipal):
+    return await work.acknowledge(_db(request), delivery_id, who)
+
+
+@router.get("/worklist")
+async def worklist(request: Request, who: CurrentPrincipal):
+    items = await work.worklist(_db(request), who)
+    return [{**item, "subject": visible_subject(who, item["subject"], item["secrecy"])} for item in items]
+
+
 @router.post("/deliveries/{delivery_id}/{action}")
 async def refuse(
     delivery_id: uuid.UUID,
@@ -235,5 +304,7 @@ async def set_receive_next_number(body: NextNumberRequest, request: Request, who
 
 @router.get("/follow-up")
 async def follow_up(request: Request, who: CurrentPrincipal):
+    """The unit's overdue and unregistered letters, and the work per division and per person."""
     found = await service.follow_up(_db(request), who)
-    return {name: [_delivery(d, who) for d in rows] for name, rows in found.items()}
+    lists = {name: [_delivery(d, who) for d in rows] for name, rows in found.items()}
+    return {**lists, **await work.follow_up(_db(request), who)}

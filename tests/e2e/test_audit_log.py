@@ -30,12 +30,13 @@ from services.audit.domain.note import (
     verify_checkpoint,
 )
 from shared import thai
-from shared.seed import sample_org_ids
+from shared.seed import DEMO_USERS, sample_org_ids
 from tests.e2e.helpers import eventually, inbox_item, login, org_ids
 
 AUDIT = "/api/v1/audit"
-# The demo's first entries: routing announcing each unit of the sample directory as it seeds it.
-SEEDED = len(sample_org_ids())
+# The demo's first entries: routing announcing each unit of the sample directory as it seeds it, and the
+# gateway announcing the address of each demo person who has one.
+SEEDED = len(sample_org_ids()) + len([user for user in DEMO_USERS if user.email])
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from tests.e2e import (
     test_registers,
     test_search,
     test_secrecy,
+    test_work,
 )
 from tests.e2e.test_put_into_service import create_first_admin, production_env
 from tests.flow import core_flow
@@ -102,6 +103,9 @@ SCENARIOS = [
     # Storage's signing keys and demo CA, intake's numbering at signing and the gateway's delegations, each in
     # its own process: drafted, returned, endorsed, signed by a delegate, dispatched, verified and registered.
     test_drafting.test_a_draft_goes_up_the_line_is_signed_by_a_delegate_dispatched_and_verified,
+    # Routing's work on a registered letter, the gateway's people and the audit log, each in its own process:
+    # proposed, ordered to a division and a deputy, registered and assigned there, closed per unit, acknowledged.
+    test_work.test_a_registered_letter_goes_to_the_officer_who_acts_and_is_closed_per_unit,
 ]
 
 

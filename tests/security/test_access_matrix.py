@@ -169,6 +169,7 @@ NEW_PERSON = {
     "clearance": "normal",
 }
 REASON = {"reason": "ทดสอบสิทธิ์"}
+PROPOSAL = {"to_username": "cgd.dg", "summary": "สรุปทดสอบสิทธิ์"}
 # Statuses by secrecy level (ปกติ, ลับ, ลับมาก) for a user cleared only for ปกติ, and for one cleared up to ลับ.
 NORMAL_ONLY = (200, 404, 404)
 UP_TO_CONFIDENTIAL = (200, 200, 404)
@@ -253,7 +254,7 @@ ROWS = (
         (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
     Row("GET", "/inbox", "/inbox", "the unit's received letters",
         (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
-    Row("GET", "/follow-up", "/follow-up", "the unit's overdue and unregistered letters",
+    Row("GET", "/follow-up", "/follow-up", "overdue and unregistered letters; work per division and person",
         (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
     # Drafts: ops.clerk's draft, signed by ops.chief (an executive of ops who is no column) and dispatched
     Row("POST", "/drafts", "/drafts", "a new draft of the column's unit, to be signed by ops.chief",
@@ -328,6 +329,34 @@ ROWS = (
     Row("POST", "/deliveries/{delivery_id}/{action}", "/deliveries/{delivery}/report-invalid",
         "แจ้งหนังสือผิด on the recipient's delivery (409: forwarded already)",
         (404, 404, 409, 409, 404, 404, 404, 404, 403, 403, 401), LEVELS, _json(REASON)),
+    # The work on a received letter, on the recipient's delivery (forwarded, so every step is refused for its
+    # state: 409), and each one's worklist. Ordering and reopening are a head's: no column is an executive.
+    Row("GET", "/deliveries/{delivery_id}/work", "/deliveries/{delivery}/work",
+        "the work on the recipient's delivery: proposals, orders, who acknowledged, the steps",
+        (404, 404, 200, UP_TO_CONFIDENTIAL, 404, 404, 404, 404, 403, 403, 401)),
+    Row("POST", "/deliveries/{delivery_id}/propose", "/deliveries/{delivery}/propose",
+        "เสนอ the recipient's delivery to its director-general (409: forwarded already)",
+        (404, 404, 409, 409, 404, 404, 404, 404, 403, 403, 401), LEVELS, _json(PROPOSAL)),
+    Row("POST", "/deliveries/{delivery_id}/order", "/deliveries/{delivery}/order",
+        "สั่งการ on the recipient's delivery (a head's)",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401), LEVELS, _json({"decision": "act"})),
+    Row("POST", "/deliveries/{delivery_id}/suspend", "/deliveries/{delivery}/suspend",
+        "พักเรื่อง on the recipient's delivery (409: forwarded already)",
+        (404, 404, 409, 409, 404, 404, 404, 404, 403, 403, 401), LEVELS, _json(REASON)),
+    Row("POST", "/deliveries/{delivery_id}/resume", "/deliveries/{delivery}/resume",
+        "ดำเนินการต่อ on the recipient's delivery (409: forwarded already)",
+        (404, 404, 409, 409, 404, 404, 404, 404, 403, 403, 401)),
+    Row("POST", "/deliveries/{delivery_id}/close", "/deliveries/{delivery}/close",
+        "ปิดเรื่อง on the recipient's delivery (409: forwarded already)",
+        (404, 404, 409, 409, 404, 404, 404, 404, 403, 403, 401), LEVELS, _json({"result": "ทดสอบสิทธิ์"})),
+    Row("POST", "/deliveries/{delivery_id}/reopen", "/deliveries/{delivery}/reopen",
+        "เปิดเรื่องใหม่ on the recipient's delivery (a head's)",
+        (403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401)),
+    Row("POST", "/deliveries/{delivery_id}/acknowledge", "/deliveries/{delivery}/acknowledge",
+        "รับทราบ the recipient's delivery (409: forwarded already)",
+        (404, 404, 409, 409, 404, 404, 404, 404, 403, 403, 401)),
+    Row("GET", "/worklist", "/worklist", "one's own work: proposed, assigned, to acknowledge, to sign",
+        (200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401), ANY),
     # Registers: the sender's send register and the recipient's receive register of this year
     Row("GET", "/registers/{register}", "/registers/send?org_id={ops}&year={year}", "the sender's send register",
         (200, 200, 404, 404, 404, 404, 404, 404, 200, 403, 401), ANY),
@@ -689,6 +718,7 @@ def test_the_reviewers_document_matches_the_table():
     assert DOC.read_text() == text, "docs/access-matrix.md is stale: regenerate with SARABUN_UPDATE_SNAPSHOT=1"
 
 
+WORK_STEPS = ("work", "propose", "order", "suspend", "resume", "close", "reopen", "acknowledge")
 SECTIONS = (
     ("Sign-in and the directory", ("/auth/", "/me", "/orgs", "/groups")),
     ("People", ("/admin/users",)),
@@ -696,6 +726,7 @@ SECTIONS = (
     ("Letters", ("/letters", "/outbox", "/inbox", "/follow-up")),
     ("Drafts and signing", ("/drafts",)),
     ("Delegations", ("/delegations",)),
+    ("Work on received letters", ("/worklist", *(f"/deliveries/{{delivery_id}}/{step}" for step in WORK_STEPS))),
     ("Notifications", ("/notifications",)),
     ("Deliveries", ("/deliveries/",)),
     ("Registers", ("/registers/",)),

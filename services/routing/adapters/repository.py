@@ -9,12 +9,26 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.routing.adapters.tables import annotations, deliveries, group_members, groups, org_history, orgs
+from services.routing.adapters.tables import (
+    acknowledgements,
+    annotations,
+    deliveries,
+    group_members,
+    groups,
+    order_people,
+    order_units,
+    orders,
+    org_history,
+    orgs,
+    proposals,
+    work_steps,
+)
 from shared import thai
 from shared.db import insert_ignore
 
 # Ids looked up per statement: well under the 32,766 bound parameters SQLite and PostgreSQL's driver allow.
 LOOKUP_SLICE = 5000
+WORKLIST_MAX = 500  # of each kind: a person with more has a backlog to clear, not a list to scroll
 
 
 def current_units(today: date):
@@ -182,15 +196,25 @@ class DeliveryRepository:
         )
         return {r.recipient_org_id for r in rows}
 
+    async def held_by(self, letter_id: uuid.UUID, org_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        """{unit: its delivery of the letter} for those of these units that hold one."""
+        query = select(deliveries.c.recipient_org_id, deliveries.c.id).where(
+            deliveries.c.letter_id == letter_id, deliveries.c.recipient_org_id.in_(org_ids)
+        )
+        return {row.recipient_org_id: row.id for row in await self.session.execute(query)}
+
     async def overdue(self, org_id: uuid.UUID, now, open_states) -> list[dict]:
         query = (
             select(deliveries)
             .where(
                 deliveries.c.recipient_org_id == org_id,
-                deliveries.c.deliver_by < now,
+                # Due by the head's order (moved by any pause), else by the sender's ด่วนภายใน; a suspended
+                # matter's clock stands still.
+                func.coalesce(deliveries.c.due_at, deliveries.c.deliver_by) < now,
                 deliveries.c.status.in_(open_states),
+                or_(deliveries.c.stage.is_(None), deliveries.c.stage != "suspended"),
             )
-            .order_by(deliveries.c.deliver_by, deliveries.c.id)
+            .order_by(func.coalesce(deliveries.c.due_at, deliveries.c.deliver_by), deliveries.c.id)
         )
         return [dict(r) for r in (await self.session.execute(query.limit(500))).mappings()]
 
@@ -265,4 +289,186 @@ class AnnotationRepository:
 
     async def of_delivery(self, delivery_id: uuid.UUID) -> list[dict]:
         query = select(annotations).where(annotations.c.delivery_id == delivery_id).order_by(annotations.c.created_at)
+        return [dict(r) for r in (await self.session.execute(query)).mappings()]
+
+
+class WorkRepository:
+    """Proposals, orders and whom they name, acknowledgements and the other steps of the work on deliveries.
+    Every read of a person's work is scoped to the person's unit in the query."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add_proposal(self, row: dict) -> None:
+        await self.session.execute(insert(proposals).values(**row))
+
+    async def add_order(self, row: dict, people: dict[str, list[str]], units: dict[uuid.UUID, uuid.UUID]) -> None:
+        await self.session.execute(insert(orders).values(**row))
+        named = [{"order_id": row["id"], "role": role, "username": u} for role, names in people.items() for u in names]
+        if named:
+            await self.session.execute(insert(order_people), named)
+        if units:
+            assigned = [{"order_id": row["id"], "org_id": org, "delivery_id": d} for org, d in units.items()]
+            await self.session.execute(insert(order_units), assigned)
+
+    async def supersede(self, order_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(update(orders).where(orders.c.id == order_id).values(superseded_at=at))
+
+    async def order(self, order_id: uuid.UUID | None) -> dict | None:
+        if order_id is None:
+            return None
+        row = (await self.session.execute(select(orders).where(orders.c.id == order_id))).mappings().first()
+        return dict(row) if row else None
+
+    async def people_of(self, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, list[str]]]:
+        """{order: {role: [usernames]}}, in username order."""
+        found: dict[uuid.UUID, dict[str, list[str]]] = {}
+        if not order_ids:
+            return found
+        query = select(order_people).where(order_people.c.order_id.in_(order_ids)).order_by(order_people.c.username)
+        for row in (await self.session.execute(query)).mappings():
+            found.setdefault(row["order_id"], {}).setdefault(row["role"], []).append(row["username"])
+        return found
+
+    async def units_of(self, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:
+        found: dict[uuid.UUID, list[dict]] = {}
+        if not order_ids:
+            return found
+        query = select(order_units).where(order_units.c.order_id.in_(order_ids))
+        for row in (await self.session.execute(query)).mappings():
+            found.setdefault(row["order_id"], []).append({"org_id": row["org_id"], "delivery_id": row["delivery_id"]})
+        return found
+
+    async def informed(self, delivery_id: uuid.UUID, username: str) -> uuid.UUID | None:
+        """The latest order of the delivery that gave this person the letter for information, if any."""
+        query = (
+            select(orders.c.id)
+            .join(order_people, order_people.c.order_id == orders.c.id)
+            .where(
+                orders.c.delivery_id == delivery_id,
+                order_people.c.role == "information",
+                order_people.c.username == username,
+            )
+            .order_by(orders.c.ordered_at.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def acknowledged(self, delivery_id: uuid.UUID, username: str) -> dict | None:
+        query = select(acknowledgements).where(
+            acknowledgements.c.delivery_id == delivery_id, acknowledgements.c.username == username
+        )
+        row = (await self.session.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def acknowledge(self, row: dict) -> None:
+        await self.session.execute(insert(acknowledgements).values(**row))
+
+    async def add_step(self, row: dict) -> None:
+        await self.session.execute(insert(work_steps).values(**row))
+
+    async def history(self, delivery_id: uuid.UUID) -> dict:
+        """Everything done on the delivery, oldest first: proposals, orders (superseded ones too), who
+        acknowledged, and the other steps."""
+
+        async def rows(table, order_by):
+            query = select(table).where(table.c.delivery_id == delivery_id).order_by(order_by)
+            return [dict(r) for r in (await self.session.execute(query)).mappings()]
+
+        return {
+            "proposals": await rows(proposals, proposals.c.proposed_at),
+            "orders": await rows(orders, orders.c.ordered_at),
+            "acknowledgements": await rows(acknowledgements, acknowledgements.c.acknowledged_at),
+            "steps": await rows(work_steps, work_steps.c.id),
+        }
+
+    async def proposed_to(self, username: str, org_id: uuid.UUID) -> list[dict]:
+        """Registered letters of the unit waiting for this head's order, with when they were proposed."""
+        latest = (
+            select(proposals.c.delivery_id, func.max(proposals.c.proposed_at).label("arrived_at"))
+            .where(proposals.c.to_username == username)
+            .group_by(proposals.c.delivery_id)
+            .subquery()
+        )
+        query = (
+            select(deliveries, latest.c.arrived_at)
+            .join(latest, latest.c.delivery_id == deliveries.c.id)
+            .where(
+                deliveries.c.recipient_org_id == org_id,
+                deliveries.c.status == "received",
+                deliveries.c.stage == "proposed",
+                deliveries.c.proposed_to == username,
+            )
+        )
+        return [dict(r) for r in (await self.session.execute(query.limit(WORKLIST_MAX))).mappings()]
+
+    async def assigned_to(self, username: str, org_id: uuid.UUID) -> list[dict]:
+        """Registered letters of the unit whose order in force assigns this person, not closed yet."""
+        query = (
+            select(deliveries, orders.c.ordered_at.label("arrived_at"), orders.c.decision, orders.c.ordered_by)
+            .join(orders, orders.c.id == deliveries.c.order_id)
+            .join(order_people, order_people.c.order_id == orders.c.id)
+            .where(
+                deliveries.c.recipient_org_id == org_id,
+                deliveries.c.status == "received",
+                order_people.c.role == "assignee",
+                order_people.c.username == username,
+            )
+        )
+        return [dict(r) for r in (await self.session.execute(query.limit(WORKLIST_MAX))).mappings()]
+
+    async def to_acknowledge(self, username: str, org_id: uuid.UUID) -> list[dict]:
+        """Letters of the unit an order gave this person for information, that he has not acknowledged."""
+        query = (
+            select(
+                deliveries,
+                func.max(orders.c.ordered_at).label("arrived_at"),
+            )
+            .join(orders, orders.c.delivery_id == deliveries.c.id)
+            .join(order_people, order_people.c.order_id == orders.c.id)
+            .outerjoin(
+                acknowledgements,
+                and_(
+                    acknowledgements.c.delivery_id == deliveries.c.id,
+                    acknowledgements.c.username == username,
+                ),
+            )
+            .where(
+                deliveries.c.recipient_org_id == org_id,
+                order_people.c.role == "information",
+                order_people.c.username == username,
+                acknowledgements.c.username.is_(None),
+            )
+            .group_by(*deliveries.c)
+        )
+        return [dict(r) for r in (await self.session.execute(query.limit(WORKLIST_MAX))).mappings()]
+
+    async def tallied(self, org_ids: list[uuid.UUID], open_states, closed_since: datetime) -> list[dict]:
+        """The deliveries of these units still open, or closed since the moment given, with the people the
+        order in force assigns (one row per person; `assignee` None when it names nobody) and when it was given."""
+        query = (
+            select(
+                deliveries.c.id,
+                deliveries.c.recipient_org_id,
+                deliveries.c.status,
+                deliveries.c.stage,
+                func.coalesce(deliveries.c.due_at, deliveries.c.deliver_by).label("due_at"),
+                func.coalesce(deliveries.c.received_at, deliveries.c.delivered_at).label("started_at"),
+                deliveries.c.closed_at,
+                orders.c.ordered_at,
+                order_people.c.username.label("assignee"),
+            )
+            .outerjoin(orders, orders.c.id == deliveries.c.order_id)
+            .outerjoin(
+                order_people,
+                and_(order_people.c.order_id == orders.c.id, order_people.c.role == "assignee"),
+            )
+            .where(
+                deliveries.c.recipient_org_id.in_(org_ids),
+                or_(
+                    deliveries.c.status.in_(open_states),
+                    and_(deliveries.c.status == "closed", deliveries.c.closed_at >= closed_since),
+                ),
+            )
+        )
         return [dict(r) for r in (await self.session.execute(query)).mappings()]

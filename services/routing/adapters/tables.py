@@ -1,6 +1,20 @@
 """Routing's tables: the directory of agencies, deliveries (inboxes), receive register counters, outbox, inbox."""
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text, Uuid, true
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    text,
+    true,
+)
 
 from shared.counters import counters_table
 from shared.db import UTCDateTime
@@ -85,6 +99,18 @@ deliveries = Table(
     Column("forwarded_from", Uuid, nullable=True),
     Column("forwarded_by", String(100), nullable=True),
     Column("forward_note", Text, nullable=True),
+    # The work on it once registered (domain/deliveries.py, WORK): the stage while `received` (proposed,
+    # ordered, suspended), the order in force, the head it is proposed to, when it is due (the order's
+    # deadline moved by the time it stood suspended), and its closing (per unit, with a result).
+    Column("stage", String(16), nullable=True),
+    Column("order_id", Uuid, nullable=True),
+    Column("proposed_to", String(100), nullable=True),
+    Column("due_at", UTCDateTime(), nullable=True),
+    Column("suspended_at", UTCDateTime(), nullable=True),
+    Column("paused_seconds", Integer, nullable=False, server_default=text("0")),
+    Column("closed_at", UTCDateTime(), nullable=True),
+    Column("closed_by", String(100), nullable=True),
+    Column("result", Text, nullable=True),
     Index("ix_deliveries_inbox", "recipient_org_id", "urgency_rank", "delivered_at"),
     # One receive number per register and year, whichever unit of the registry the letter was addressed to.
     Index("uq_deliveries_receive_no", "register_org_id", "receive_year", "receive_no", unique=True),
@@ -106,4 +132,74 @@ annotations = Table(
     Column("text", Text, nullable=False),
     Column("decision", String(32), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# เสนอ: the clerk puts a registered letter before a head, with a summary. Every proposal is kept.
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("delivery_id", Uuid, ForeignKey("deliveries.id"), nullable=False, index=True),
+    Column("to_username", String(100), nullable=False, index=True),
+    Column("summary", Text, nullable=False),
+    Column("proposed_by", String(100), nullable=False),
+    Column("proposed_at", UTCDateTime(), nullable=False),
+)
+
+# เกษียนสั่งการ: a head's order on a delivery, never changed once given; a later order supersedes it and both
+# stay. `decision_text` is the head's own words for `other`.
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("delivery_id", Uuid, ForeignKey("deliveries.id"), nullable=False, index=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("decision_text", Text, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("deadline", UTCDateTime(), nullable=True),
+    Column("ordered_by", String(100), nullable=False),
+    Column("ordered_at", UTCDateTime(), nullable=False),
+    Column("supersedes", Uuid, nullable=True),
+    Column("superseded_at", UTCDateTime(), nullable=True),
+)
+
+# The people an order names: assigned to act (`assignee`), or given it for information (`information`).
+order_people = Table(
+    "order_people",
+    metadata,
+    Column("order_id", Uuid, ForeignKey("orders.id"), primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column("username", String(100), primary_key=True, index=True),
+)
+
+# The units an order assigns, each with the delivery of the letter it got to register (ส่งต่อ by the order).
+order_units = Table(
+    "order_units",
+    metadata,
+    Column("order_id", Uuid, ForeignKey("orders.id"), primary_key=True),
+    Column("org_id", Uuid, primary_key=True),
+    Column("delivery_id", Uuid, nullable=False),
+)
+
+# รับทราบ: once per person and delivery, never undone.
+acknowledgements = Table(
+    "acknowledgements",
+    metadata,
+    Column("delivery_id", Uuid, ForeignKey("deliveries.id"), primary_key=True),
+    Column("username", String(100), primary_key=True),
+    Column("order_id", Uuid, nullable=False),
+    Column("acknowledged_at", UTCDateTime(), nullable=False),
+)
+
+# The other steps of the work, with their words: suspended (why), resumed, closed (the result), reopened.
+work_steps = Table(
+    "work_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", Uuid, ForeignKey("deliveries.id"), nullable=False, index=True),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("text", Text, nullable=True),
 )
