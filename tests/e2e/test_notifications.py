@@ -2,7 +2,9 @@
 an officer proposes a draft, the section head is told by e-mail that it waits for his review; he endorses it
 and the director-general is told it awaits his signature. Each reads the mail back from the server and the
 in-page list, marks one read, and chooses a daily digest instead; an event delivered again sends no second
-mail. Then the bad requests: each a clear 4xx."""
+mail. The walk of a received letter from the registry to the officer who acts, with each person's mail read
+back: the ones they chose, once, even with the orders delivered again. Then the bad requests: each a clear
+4xx."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
-from services.intake.adapters.tables import outbox
+from services.intake.adapters.tables import outbox as intake_outbox
 from services.launcher import embedded
 from services.notify.tests.support import SmtpServer, header
+from services.routing.adapters.tables import outbox as routing_outbox
 from shared import thai
 from shared.contracts import Envelope
 from shared.settings import Settings
+from tests.e2e import test_work
 from tests.e2e.helpers import eventually, login, org_ids
 from tests.e2e.test_drafting import a_draft, ok, step
 
@@ -107,12 +111,55 @@ async def test_reviewer_and_signer_are_told_by_mail_and_in_the_page_once(api, ma
     ]
 
 
-async def _published(api, event_type: str) -> Envelope:
-    """The event as intake published it, from its outbox."""
-    intake = api.deployment.services["intake"]
-    async with intake.db.read() as session:
-        query = select(outbox.c.body).where(outbox.c.type == event_type)
-        return Envelope.model_validate_json((await session.execute(query)).scalar_one())
+async def test_the_work_walk_mails_each_person_what_they_chose_and_once(api, mail_server):
+    """The walk of tests/e2e/test_work.py with mail: the director-general and the division's head are told of
+    the proposals, the officer of his assignment and the director of the reply awaiting his signature, each by
+    e-mail at once; the deputy chose a daily digest for what is given him for information, so he finds it in the
+    page and gets no mail now. The orders delivered again send nothing more."""
+    deputy = await login(api, "cgd.deputy")
+    chosen = {"choices": {"for_information": "digest"}}
+    await ok(await api.put("/api/v1/me/notifications", headers=deputy, json=chosen))
+
+    await test_work.test_a_registered_letter_goes_to_the_officer_who_acts_and_is_closed_per_unit(api)
+
+    expected = {
+        "cgd.dg@sarabun.example": "เสนอท่านพิจารณา",
+        "cgd.head@sarabun.example": "เสนอท่านพิจารณา",
+        "cgd.officer@sarabun.example": "ท่านได้รับมอบหมายให้ดำเนินการ",
+        "cgd.director@sarabun.example": "รอท่านลงนาม",
+    }
+    for address, says in expected.items():
+        (mail,) = await mail_to(mail_server, address)
+        assert says in mail["Subject"], (address, mail["Subject"])
+    proposal = (await mail_to(mail_server, "cgd.dg@sarabun.example"))[0].get_content()
+    assert "ขอให้รายงานผลการเบิกจ่ายงบประมาณ" in proposal  # the letter's subject: it is not classified
+    assigned = (await mail_to(mail_server, "cgd.officer@sarabun.example"))[0].get_content()
+    assert "กำหนดเสร็จ" in assigned and "https://saraban.example.go.th/worklist" in assigned
+    assert mail_server.inbox.to("cgd.deputy@sarabun.example") == []
+    told = (await ok(await api.get("/api/v1/notifications", headers=deputy)))["items"]
+    assert [i["kind"] for i in told] == ["for_information"]
+
+    orders = await _published(api, "delivery.ordered.v1", "routing")
+    before = _duplicates()
+    for order in orders:
+        await api.deployment.bus.publish(order)
+    await eventually(lambda: _at_least(before + len(orders)))
+    await api.deployment.services["notify"].app.state.mail_relay.relay_once()
+    assert len(mail_server.inbox.to("cgd.officer@sarabun.example")) == 1
+    assert len(mail_server.inbox.messages) == len(expected)
+
+
+async def _published(api, event_type: str, service: str = "intake") -> Envelope | list[Envelope]:
+    """The event as intake published it, from its outbox; or every one of that type a service published."""
+    tables = {"intake": intake_outbox, "routing": routing_outbox}
+    outbox = tables[service]
+    async with api.deployment.services[service].db.read() as session:
+        bodies = (await session.execute(select(outbox.c.body).where(outbox.c.type == event_type))).scalars().all()
+    found = [Envelope.model_validate_json(body) for body in bodies]
+    if service == "intake":
+        (only,) = found
+        return only
+    return found
 
 
 def _duplicates() -> float:
