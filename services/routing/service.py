@@ -528,27 +528,7 @@ async def forward(db: Database, delivery_id: uuid.UUID, recipient_org_ids: list[
         now = thai.now()
         await repo.update(delivery_id, status=status, status_changed_at=now)
         refs = [DeliveryRef(delivery_id=uuid.uuid4(), recipient_org_id=t) for t in targets]
-        event = DeliveryForwarded(
-            delivery_id=delivery_id,
-            letter_id=delivery["letter_id"],
-            sender_org_id=delivery["sender_org_id"],
-            recipient_org_id=who.org_id,
-            note=note,
-            deliveries=refs,
-            occurred_at=now,
-        )
-        await stage(session, tables.outbox, _envelope(event, delivery_id, None, actor=who.user))
-        for ref in refs:
-            row = _forwarded_row(delivery, ref, who, note, now)
-            await repo.add_missing([row])
-            delivered = DeliveryDelivered(
-                delivery_id=ref.delivery_id,
-                letter_id=row["letter_id"],
-                sender_org_id=row["sender_org_id"],
-                recipient_org_id=ref.recipient_org_id,
-                delivered_at=now,
-            )
-            await stage(session, tables.outbox, _envelope(delivered, ref.delivery_id, None, actor=who.user))
+        await hand_on(session, delivery, refs, who, now, note)
     return {**delivery, "status": status, "forwarded_to": [r.model_dump(mode="json") for r in refs]}
 
 
@@ -561,6 +541,34 @@ async def _check_in_force(directory: DirectoryRepository, org_ids: list[uuid.UUI
             "ไม่พบหน่วยงานผู้รับในทะเบียนหน่วยงาน (unknown recipient_org_ids)",
             errors=[{"field": "recipient_org_ids", "message": f"unknown: {u}"} for u in unknown],
         )
+
+
+async def hand_on(session, delivery: dict, refs: list[DeliveryRef], who, now, note: str, announced: bool = True):
+    """The forward machinery (ส่งต่อ, and assigning divisions): the hop as `delivery.forwarded`, so the letter's
+    other keepers let the new units read it, then one new delivery per unit, each announced as delivered. The
+    note goes on the new deliveries; `announced=False` keeps it out of the event (an order's note stays here)."""
+    repo = DeliveryRepository(session)
+    event = DeliveryForwarded(
+        delivery_id=delivery["id"],
+        letter_id=delivery["letter_id"],
+        sender_org_id=delivery["sender_org_id"],
+        recipient_org_id=who.org_id,
+        note=note if announced else "",
+        deliveries=refs,
+        occurred_at=now,
+    )
+    await stage(session, tables.outbox, _envelope(event, delivery["id"], None, actor=who.user))
+    for ref in refs:
+        row = _forwarded_row(delivery, ref, who, note, now)
+        await repo.add_missing([row])
+        delivered = DeliveryDelivered(
+            delivery_id=ref.delivery_id,
+            letter_id=row["letter_id"],
+            sender_org_id=row["sender_org_id"],
+            recipient_org_id=ref.recipient_org_id,
+            delivered_at=now,
+        )
+        await stage(session, tables.outbox, _envelope(delivered, ref.delivery_id, None, actor=who.user))
 
 
 def _forwarded_row(original: dict, ref: DeliveryRef, who: Principal, note: str, now) -> dict:

@@ -33,13 +33,11 @@ from services.routing.domain.work import (
     paused_seconds,
     resumed_due,
 )
-from services.routing.service import _annotations_readable, _envelope, _forwarded_row
+from services.routing.service import _annotations_readable, _envelope, hand_on
 from shared import thai
 from shared.contracts import (
     DeliveryAcknowledged,
     DeliveryClosed,
-    DeliveryDelivered,
-    DeliveryForwarded,
     DeliveryOrdered,
     DeliveryProposed,
     DeliveryRef,
@@ -278,31 +276,9 @@ async def _assigned_units(session, delivery: dict, targets: list[uuid.UUID]):
 
 
 async def _forward_to_assigned(session, delivery: dict, refs: list[DeliveryRef], note: str, who, now) -> None:
-    """The forward machinery: one new delivery per division, each announced as delivered, and the hop as
-    `delivery.forwarded` so the letter's other keepers let the divisions read it. The ordering unit keeps its
-    own delivery open: it closes it when the work is done."""
-    repo = DeliveryRepository(session)
-    forwarded = DeliveryForwarded(
-        delivery_id=delivery["id"],
-        letter_id=delivery["letter_id"],
-        sender_org_id=delivery["sender_org_id"],
-        recipient_org_id=who.org_id,
-        note="",  # the order's note stays in routing
-        deliveries=refs,
-        occurred_at=now,
-    )
-    await _stage(session, forwarded, who)
-    for ref in refs:
-        row = _forwarded_row(delivery, ref, who, note, now)
-        await repo.add_missing([row])
-        delivered = DeliveryDelivered(
-            delivery_id=ref.delivery_id,
-            letter_id=row["letter_id"],
-            sender_org_id=row["sender_org_id"],
-            recipient_org_id=ref.recipient_org_id,
-            delivered_at=now,
-        )
-        await stage(session, tables.outbox, _envelope(delivered, ref.delivery_id, None, actor=who.user))
+    """Divisions assigned get their deliveries through the forward machinery; the order's note stays in
+    routing. The ordering unit keeps its own delivery open: it closes it when the work is done."""
+    await hand_on(session, delivery, refs, who, now, note, announced=False)
 
 
 # ── พักเรื่อง, ดำเนินการต่อ, ปิดเรื่อง, เปิดเรื่องใหม่ ─────────────────────────────────────────────────────────────
